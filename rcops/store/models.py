@@ -1,0 +1,339 @@
+"""One SQLAlchemy model of everything the back office stores.
+
+Grouped by aggregate: monitoring (Source, MonitoringScheme, CrawlRun, Mention),
+rules (Tier, ResponsePlan, PlanStep), disposal (Incident, Task, GradeLabel),
+and the audit trail (AuditEvent). All times are stored in UTC and come back
+as timezone-aware datetimes on every backend.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on SQLite (which keeps no zone) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+class SourceKind(str, enum.Enum):
+    rss = "rss"
+    html = "html"
+
+
+class Source(Base):
+    """A site, feed or API we watch (信息源). Site-specific parts live in ``config``."""
+
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(String(2000))
+    #: selectors, encoding override, max pages … (see crawlers.sources)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=600)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: central / provincial / municipal / industry / self_media
+    media_level: Mapped[str] = mapped_column(String(20), default="self_media")
+    region: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    runs: Mapped[list[CrawlRun]] = relationship(back_populates="source", order_by="CrawlRun.id")
+
+
+class MonitoringScheme(Base):
+    """Administrator-defined word groups deciding which mentions are relevant (监测方案)."""
+
+    __tablename__ = "monitoring_scheme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    subject_words: Mapped[list[Any]] = mapped_column(default=list)
+    region_words: Mapped[list[Any]] = mapped_column(default=list)
+    event_words: Mapped[list[Any]] = mapped_column(default=list)
+    exclusion_words: Mapped[list[Any]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CrawlStatus(str, enum.Enum):
+    running = "running"
+    ok = "ok"
+    failed = "failed"
+
+
+class CrawlRun(Base):
+    """One crawl of one source: when, what came of it, and why it failed if it did."""
+
+    __tablename__ = "crawl_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default=CrawlStatus.running.value)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    items_stored: Mapped[int] = mapped_column(Integer, default=0)
+    items_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    items_irrelevant: Mapped[int] = mapped_column(Integer, default=0)
+    items_invalid: Mapped[int] = mapped_column(Integer, default=0)
+    #: A clear, Chinese reason when the run failed or dropped items.
+    error: Mapped[str | None] = mapped_column(Text)
+    #: drop reasons and counters, e.g. {"缺少正文": 2}
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class Mention(Base):
+    """One crawled or hand-entered item (信息/帖文/报道), personal data already masked."""
+
+    __tablename__ = "mention"
+    __table_args__ = (
+        UniqueConstraint("canonical_url", name="uq_mention_canonical_url"),
+        UniqueConstraint("content_hash", name="uq_mention_content_hash"),
+        Index("ix_mention_graded", "graded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"), index=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    canonical_url: Mapped[str] = mapped_column(String(2000))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200), default="")
+    published_at: Mapped[datetime | None]
+    crawled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: words of the monitoring scheme that matched, by group
+    matched: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: interactions (reposts + comments + likes) when the source reports them
+    reach: Mapped[int] = mapped_column(Integer, default=0)
+    masked_count: Mapped[int] = mapped_column(Integer, default=0)
+    # grading (filled by the classifier after storage)
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    tier_code: Mapped[str | None] = mapped_column(String(8))
+    grade_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    graded_at: Mapped[datetime | None]
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+
+    source: Mapped[Source | None] = relationship()
+    incident: Mapped[Incident | None] = relationship(back_populates="mentions")
+
+
+# --------------------------------------------------------------------------- rules
+
+
+class Tier(Base):
+    """A severity tier (舆情分级) with the administrator's measurable criteria."""
+
+    __tablename__ = "tier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    #: 1 is the gravest (Ⅰ 特别重大)
+    rank: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    color: Mapped[str] = mapped_column(String(20))
+    criteria: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100), default="system")
+
+
+class ResponsePlan(Base):
+    """One version of the response plan (预案) of one tier. Versions are never edited."""
+
+    __tablename__ = "response_plan"
+    __table_args__ = (UniqueConstraint("tier_code", "version", name="uq_plan_tier_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tier_code: Mapped[str] = mapped_column(String(8), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="system")
+
+    steps: Mapped[list[PlanStep]] = relationship(
+        back_populates="plan", order_by="PlanStep.position", cascade="all, delete-orphan"
+    )
+
+
+class PlanStep(Base):
+    __tablename__ = "plan_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("response_plan.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(50))
+    #: minutes after detection of the incident
+    deadline_minutes: Mapped[int] = mapped_column(Integer)
+    notify: Mapped[list[Any]] = mapped_column(default=list)
+    on_breach: Mapped[str] = mapped_column(String(300), default="")
+
+    plan: Mapped[ResponsePlan] = relationship(back_populates="steps")
+
+
+# --------------------------------------------------------------------------- disposal
+
+
+class IncidentState(str, enum.Enum):
+    detected = "detected"
+    confirmed = "confirmed"
+    disposing = "disposing"
+    resolved = "resolved"
+    reported = "reported"
+    archived = "archived"
+    dismissed = "dismissed"
+
+
+class Incident(Base):
+    """Mentions of one story grouped together (舆情事件)."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(20), default=IncidentState.detected.value, index=True)
+    tier_code: Mapped[str] = mapped_column(String(8), index=True)
+    #: what the system suggested, kept when an operator corrects the tier
+    suggested_tier_code: Mapped[str] = mapped_column(String(8))
+    tier_explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tier_confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("response_plan.id"))
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_mention_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    mention_count: Mapped[int] = mapped_column(Integer, default=0)
+    max_risk_score: Mapped[float] = mapped_column(Float, default=0.0)
+    total_reach: Mapped[int] = mapped_column(Integer, default=0)
+    #: normalized text of the first mention, used to group later mentions
+    signature: Mapped[str] = mapped_column(Text, default="")
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    mentions: Mapped[list[Mention]] = relationship(back_populates="incident", order_by="Mention.id")
+    tasks: Mapped[list[Task]] = relationship(back_populates="incident", order_by="Task.position")
+    plan: Mapped[ResponsePlan | None] = relationship()
+
+
+class TaskStatus(str, enum.Enum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Task(Base):
+    """One step of the applied response plan for one incident (任务), with its deadline (时限)."""
+
+    __tablename__ = "task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    plan_step_id: Mapped[int | None] = mapped_column(ForeignKey("plan_step.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(50))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.open.value)
+    overdue_flagged_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="tasks")
+
+
+class GradeLabel(Base):
+    """An operator's confirmation or correction of a tier: a label that teaches the classifier."""
+
+    __tablename__ = "grade_label"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    suggested_tier_code: Mapped[str] = mapped_column(String(8))
+    tier_code: Mapped[str | None] = mapped_column(String(8))
+    #: "confirm", "correct" or "dismiss"
+    kind: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditEvent(Base):
+    """Who changed what, when (审计日志). Written in the same transaction as the change."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
