@@ -53,8 +53,9 @@ class Settings(BaseSettings):
 
     #: Incident grouping: mentions further apart than this never join one incident.
     grouping_window_hours: int = 72
-    #: Incident grouping: character-shingle similarity above which two mentions are one story.
-    grouping_threshold: float = 0.35
+    #: Incident grouping: share of a mention's character 3-grams found in an incident's
+    #: signature at or above which the mention joins that incident.
+    grouping_threshold: float = 0.5
 
     log_level: str = "INFO"
 

@@ -1,0 +1,228 @@
+"""Tier and response-plan definitions: the schema and its validation.
+
+A rules document has ``tiers`` (code, rank, name, colour, ``any_of`` rule groups)
+and ``plans`` (one per tier: ordered steps with role, deadline, notify, on_breach).
+:func:`parse_rules` turns a dict (from YAML or the console) into validated
+:class:`Rules` or raises :class:`PlanValidationError` listing every problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .exceptions import PlanValidationError
+
+DEFAULT_RULES_FILE = Path(__file__).with_name("defaults") / "rules.yaml"
+
+#: Roles that plan steps may name, with the Chinese shown to users.
+ROLES: dict[str, str] = {
+    "administrator": "管理方",
+    "operator_lead": "运营负责人",
+    "duty_officer": "值班员",
+    "analyst": "舆情分析员",
+    "spokesperson": "新闻发言人",
+    "department": "相关业务部门",
+    "institution": "涉事金融机构",
+}
+
+MEDIA_LEVELS: dict[str, str] = {
+    "central": "中央级",
+    "provincial": "省级",
+    "municipal": "地市级",
+    "industry": "行业",
+    "self_media": "自媒体",
+}
+
+#: Conditions a rule group may hold: name → (Chinese label, kind)
+CONDITIONS: dict[str, tuple[str, str]] = {
+    "risk_score_min": ("风险分", "fraction"),
+    "keywords_any": ("关键词", "words"),
+    "reach_min": ("传播量", "count"),
+    "mentions_min": ("信息条数", "count"),
+    "sources_min": ("信息源数", "count"),
+    "media_levels": ("媒体级别", "levels"),
+    "growth_per_hour_min": ("每小时新增", "count"),
+}
+
+
+@dataclass(frozen=True)
+class TierDef:
+    code: str
+    rank: int
+    name: str
+    color: str
+    any_of: tuple[dict[str, Any], ...]
+
+    @property
+    def label(self) -> str:
+        return f"{ROMAN.get(self.code, self.code)}级 {self.name}"
+
+
+ROMAN = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ"}
+
+
+@dataclass(frozen=True)
+class StepDef:
+    title: str
+    role: str
+    deadline_minutes: int
+    notify: tuple[str, ...] = ()
+    on_breach: str = ""
+
+
+@dataclass(frozen=True)
+class PlanDef:
+    tier: str
+    name: str
+    steps: tuple[StepDef, ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    tiers: tuple[TierDef, ...]
+    plans: tuple[PlanDef, ...] = field(default=())
+
+    def tier(self, code: str) -> TierDef:
+        for t in self.tiers:
+            if t.code == code:
+                return t
+        raise KeyError(code)
+
+    def plan(self, code: str) -> PlanDef:
+        for p in self.plans:
+            if p.tier == code:
+                return p
+        raise KeyError(code)
+
+
+def _check_condition(where: str, name: str, value: Any, problems: list[str]) -> None:
+    if name not in CONDITIONS:
+        problems.append(f"{where}：未知条件“{name}”，可用条件：{', '.join(CONDITIONS)}")
+        return
+    kind = CONDITIONS[name][1]
+    if kind == "fraction":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            problems.append(f"{where}：{name} 应为 0 到 1 之间的数，实际为 {value!r}")
+    elif kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(f"{where}：{name} 应为非负整数，实际为 {value!r}")
+    elif kind == "words":
+        if not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
+            problems.append(f"{where}：{name} 应为非空的词语列表")
+    elif kind == "levels":
+        if not isinstance(value, list) or not value or any(v not in MEDIA_LEVELS for v in value):
+            problems.append(f"{where}：{name} 只能包含 {', '.join(MEDIA_LEVELS)}，实际为 {value!r}")
+
+
+def parse_rules(doc: Any) -> Rules:
+    """Validate a rules document; raise PlanValidationError naming every problem."""
+    problems: list[str] = []
+    if not isinstance(doc, dict):
+        raise PlanValidationError(["文件根节点应为映射（包含 tiers 与 plans）"])
+    raw_tiers = doc.get("tiers")
+    if not isinstance(raw_tiers, list) or not raw_tiers:
+        problems.append("tiers：至少需要定义一个等级")
+        raw_tiers = []
+    tiers: list[TierDef] = []
+    for i, t in enumerate(raw_tiers):
+        where = f"tiers[{i}]"
+        if not isinstance(t, dict):
+            problems.append(f"{where}：应为映射")
+            continue
+        code, rank, name = t.get("code"), t.get("rank"), t.get("name")
+        if not isinstance(code, str) or not code:
+            problems.append(f"{where}：缺少等级代码 code")
+            continue
+        where = f"等级 {code}"
+        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+            problems.append(f"{where}：rank 应为正整数（1 为最高级）")
+            rank = 0
+        if not isinstance(name, str) or not name:
+            problems.append(f"{where}：缺少名称 name")
+        groups = t.get("any_of")
+        if not isinstance(groups, list) or not groups:
+            problems.append(f"{where}：any_of 至少需要一个规则组")
+            groups = []
+        for j, g in enumerate(groups):
+            gwhere = f"{where} 规则组 {j + 1}"
+            if not isinstance(g, dict) or not g:
+                problems.append(f"{gwhere}：应为非空映射")
+                continue
+            for cname, cval in g.items():
+                _check_condition(gwhere, cname, cval, problems)
+        tiers.append(TierDef(code, rank, str(name or ""), str(t.get("color", "")), tuple(
+            dict(g) for g in groups if isinstance(g, dict))))
+    codes = [t.code for t in tiers]
+    for c in {c for c in codes if codes.count(c) > 1}:
+        problems.append(f"等级 {c}：代码重复")
+    ranks = [t.rank for t in tiers]
+    for r in {r for r in ranks if ranks.count(r) > 1 and r}:
+        problems.append(f"rank {r}：多个等级使用了同一 rank")
+
+    raw_plans = doc.get("plans", [])
+    if not isinstance(raw_plans, list):
+        problems.append("plans：应为列表")
+        raw_plans = []
+    plans: list[PlanDef] = []
+    for i, p in enumerate(raw_plans):
+        where = f"plans[{i}]"
+        if not isinstance(p, dict):
+            problems.append(f"{where}：应为映射")
+            continue
+        tier = p.get("tier")
+        if tier not in codes:
+            problems.append(f"{where}：tier {tier!r} 不是已定义的等级")
+            continue
+        where = f"等级 {tier} 的预案"
+        steps_raw = p.get("steps")
+        if not isinstance(steps_raw, list) or not steps_raw:
+            problems.append(f"{where}：至少需要一个步骤")
+            steps_raw = []
+        steps: list[StepDef] = []
+        for j, s in enumerate(steps_raw):
+            swhere = f"{where} 第 {j + 1} 步"
+            if not isinstance(s, dict):
+                problems.append(f"{swhere}：应为映射")
+                continue
+            title, role, dl = s.get("title"), s.get("role"), s.get("deadline_minutes")
+            if not isinstance(title, str) or not title.strip():
+                problems.append(f"{swhere}：缺少标题 title")
+            if role not in ROLES:
+                problems.append(f"{swhere}：未知角色 {role!r}，可用角色：{', '.join(ROLES)}")
+            if dl is None:
+                problems.append(f"{swhere}：缺少时限 deadline_minutes")
+            elif isinstance(dl, bool) or not isinstance(dl, int) or dl <= 0:
+                problems.append(f"{swhere}：时限 deadline_minutes 应为正整数（分钟），实际为 {dl!r}")
+            notify = s.get("notify", []) or []
+            if not isinstance(notify, list) or any(n not in ROLES for n in notify):
+                problems.append(f"{swhere}：notify 只能包含已知角色，实际为 {notify!r}")
+                notify = []
+            steps.append(StepDef(str(title or ""), str(role), dl if isinstance(dl, int) else 0,
+                                 tuple(notify), str(s.get("on_breach", "") or "")))
+        plans.append(PlanDef(str(tier), str(p.get("name") or f"{tier} 级预案"), tuple(steps)))
+    ptiers = [p.tier for p in plans]
+    for c in {c for c in ptiers if ptiers.count(c) > 1}:
+        problems.append(f"等级 {c}：定义了多套预案")
+    for c in codes:
+        if c not in ptiers:
+            problems.append(f"等级 {c}：缺少预案")
+    if problems:
+        raise PlanValidationError(problems)
+    return Rules(tuple(sorted(tiers, key=lambda t: t.rank)), tuple(plans))
+
+
+def load_rules_file(path: Path | str | None = None) -> Rules:
+    path = Path(path) if path else DEFAULT_RULES_FILE
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PlanValidationError([f"找不到分级与预案文件：{path}"]) from exc
+    except yaml.YAMLError as exc:
+        raise PlanValidationError([f"{path} 不是有效的 YAML：{exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise PlanValidationError([f"{path} 不是 UTF-8 编码的文本"]) from exc
+    return parse_rules(doc)

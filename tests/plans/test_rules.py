@@ -1,0 +1,77 @@
+import copy
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from rcops.plans.exceptions import PlanValidationError
+from rcops.plans.schema import DEFAULT_RULES_FILE, load_rules_file, parse_rules
+from rcops.plans.store_io import current_plan, current_rules, install_rules
+from rcops.store.models import AuditEvent, ResponsePlan, Tier
+
+
+def default_doc():
+    return yaml.safe_load(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+
+
+def test_default_rules_have_four_tiers_each_with_a_plan():
+    rules = load_rules_file()
+    assert [t.code for t in rules.tiers] == ["I", "II", "III", "IV"]
+    assert [t.name for t in rules.tiers] == ["特别重大", "重大", "较大", "一般"]
+    for t in rules.tiers:
+        plan = rules.plan(t.code)
+        assert plan.steps and all(s.deadline_minutes > 0 for s in plan.steps)
+    # tier I: phone report within 30 minutes, written flash report within an hour
+    first = rules.plan("I").steps
+    assert first[0].deadline_minutes == 30 and first[1].deadline_minutes == 60
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["plans"][0]["steps"][0].pop("deadline_minutes"), "缺少时限"),
+        (lambda d: d["plans"][0]["steps"][0].update(role="janitor"), "未知角色 'janitor'"),
+        (lambda d: d["plans"][0]["steps"][0].update(deadline_minutes=-5), "应为正整数"),
+        (lambda d: d["tiers"][1].update(rank=1), "多个等级使用了同一 rank"),
+        (lambda d: d["tiers"][0]["any_of"][0].update(risk_score_min=7), "0 到 1"),
+        (lambda d: d["tiers"][0]["any_of"][0].update(moon_phase=3), "未知条件“moon_phase”"),
+        (lambda d: d["plans"].pop(), "等级 IV：缺少预案"),
+        (lambda d: d["plans"].append(copy.deepcopy(d["plans"][0])), "定义了多套预案"),
+    ],
+)
+def test_invalid_rules_are_refused_with_a_clear_message(mutate, message):
+    doc = default_doc()
+    mutate(doc)
+    with pytest.raises(PlanValidationError) as err:
+        parse_rules(doc)
+    assert message in str(err.value)
+
+
+def test_broken_yaml_file_is_refused(tmp_path):
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("tiers: [code: I\n  - ]]", encoding="utf-8")
+    with pytest.raises(PlanValidationError, match="不是有效的 YAML"):
+        load_rules_file(bad)
+    with pytest.raises(PlanValidationError, match="找不到"):
+        load_rules_file(tmp_path / "missing.yaml")
+
+
+def test_installing_twice_changes_nothing_and_an_edit_makes_a_new_plan_version(session_factory):
+    rules = load_rules_file()
+    with session_factory.begin() as s:
+        assert install_rules(s, rules, "admin") == {"tiers": 4, "plans": 4}
+    with session_factory.begin() as s:
+        assert install_rules(s, rules, "admin") == {"tiers": 0, "plans": 0}
+        v1_id = current_plan(s, "II").id
+    doc = default_doc()
+    doc["plans"][1]["steps"][0]["deadline_minutes"] = 45
+    with session_factory.begin() as s:
+        assert install_rules(s, parse_rules(doc), "admin2") == {"tiers": 0, "plans": 1}
+    with session_factory() as s:
+        plans = s.scalars(select(ResponsePlan).where(ResponsePlan.tier_code == "II").order_by(ResponsePlan.version)).all()
+        assert [(p.version, p.is_current) for p in plans] == [(1, False), (2, True)]
+        assert plans[0].id == v1_id and plans[0].steps[0].deadline_minutes == 60  # old version intact
+        assert plans[1].steps[0].deadline_minutes == 45
+        assert current_rules(s).plan("II").steps[0].deadline_minutes == 45
+        assert s.scalars(select(AuditEvent).where(AuditEvent.actor == "admin2")).one().action == "created"
+        assert len(s.scalars(select(Tier)).all()) == 4
