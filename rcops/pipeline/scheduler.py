@@ -1,0 +1,157 @@
+"""The main job: one long-running scheduler process.
+
+Every enabled source is crawled on its interval by an APScheduler job whose
+state lives in the database (persistent job store). Each crawl runs in its own
+subprocess (``rcops.crawlers.runner.crawl_source``): Scrapy's Twisted reactor
+cannot be restarted inside one process, so a fresh process per crawl is what
+lets the same scheduler crawl again and again, and a crawl that hangs or dies
+is killed and recorded without taking the scheduler down.
+
+After every crawl, and on a short interval, new mentions are graded and folded
+into incidents (``triage.engine.process_pending``) and deadlines are checked.
+Grading is serialized with a lock: two jobs never grade the same mentions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, select
+
+from rcops.store.db import make_sessionmaker
+from rcops.store.models import Source, utcnow
+from rcops.store.settings import Settings
+from rcops.triage.engine import Scorer, check_deadlines, process_pending
+
+log = logging.getLogger("rcops.scheduler")
+
+TRIAGE_JOB_ID = "triage"
+CRAWL_JOB_PREFIX = "crawl:"
+
+
+@dataclass
+class _Context:
+    """What the job functions need; set once when the scheduler is built in this process."""
+
+    settings: Settings | None = None
+    engine: Engine | None = None
+    scorer: Scorer | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    crawls_done: int = 0
+
+
+_ctx = _Context()
+
+
+def triage_once(settings: Settings, engine: Engine, scorer: Scorer, lock: threading.Lock | None = None) -> dict[str, Any]:
+    """Grade pending mentions, fold them into incidents, flag overdue tasks (one transaction)."""
+    with lock or threading.Lock(), make_sessionmaker(engine).begin() as session:
+        result = process_pending(
+            session, scorer, window_hours=settings.grouping_window_hours, threshold=settings.grouping_threshold
+        )
+        overdue = check_deadlines(session)
+    if result.graded or result.incidents_created or overdue:
+        log.info(
+            "研判：新评分 %d 条，新事件 %d 个，归入已有事件 %d 条，升级 %d 个，新任务 %d 个，超时任务 %d 个",
+            result.graded, result.incidents_created, result.attached, result.incidents_regraded,
+            result.tasks_created, overdue,
+        )
+    return {"graded": result.graded, "incidents_created": result.incidents_created,
+            "attached": result.attached, "regraded": result.incidents_regraded, "overdue": overdue}
+
+
+def triage_job() -> dict[str, Any]:
+    """Scheduled: grade and group under the process-wide lock, and recover dead crawl runs."""
+    assert _ctx.engine is not None and _ctx.scorer is not None and _ctx.settings is not None
+    result = triage_once(_ctx.settings, _ctx.engine, _ctx.scorer, _ctx.lock)
+    recover_interrupted_runs(_ctx.engine, _ctx.settings)
+    return result
+
+
+def crawl_job(source_key: str) -> dict[str, Any]:
+    """Crawl one source in a subprocess, record the run, then grade what came in."""
+    from rcops.crawlers.runner import crawl_source
+
+    assert _ctx.settings is not None
+    summary = crawl_source(_ctx.settings, source_key, trigger="schedule")
+    _ctx.crawls_done += 1
+    if summary.get("status") == "ok":
+        log.info("抓取 %s：新增 %s 条（见到 %s 条，重复 %s 条）", source_key, summary.get("items_stored"),
+                 summary.get("items_seen"), summary.get("items_duplicate"))
+    else:
+        log.warning("抓取 %s 失败：%s", source_key, summary.get("error"))
+    try:
+        triage_job()
+    except Exception:  # grading trouble must not mark the crawl failed; the triage job retries
+        log.exception("抓取后研判失败（稍后由定时研判重试）")
+    return summary
+
+
+def build_scheduler(settings: Settings, engine: Engine, scorer: Scorer) -> BackgroundScheduler:
+    """A scheduler with the persistent job store in our database and one job per enabled source."""
+    _ctx.settings, _ctx.engine, _ctx.scorer = settings, engine, scorer
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds},
+        timezone=settings.timezone,
+    )
+    return scheduler
+
+
+def sync_jobs(scheduler: BackgroundScheduler, settings: Settings, engine: Engine, first_run_now: bool = True) -> list[str]:
+    """Make the scheduled jobs match the enabled sources (adds, reschedules, removes)."""
+    with make_sessionmaker(engine)() as session:
+        sources = list(session.scalars(select(Source).where(Source.enabled.is_(True)).order_by(Source.id)))
+    wanted = {}
+    start = utcnow()
+    for i, src in enumerate(sources):
+        job_id = CRAWL_JOB_PREFIX + src.key
+        wanted[job_id] = src
+        scheduler.add_job(
+            crawl_job,
+            "interval",
+            seconds=max(5, src.interval_seconds),
+            args=[src.key],
+            id=job_id,
+            name=f"抓取 {src.name}",
+            replace_existing=True,
+            # stagger first runs a little so sources do not all start in the same second
+            next_run_time=start + timedelta(seconds=1 + 2 * i) if first_run_now else None,
+        )
+    for job in scheduler.get_jobs():
+        if job.id.startswith(CRAWL_JOB_PREFIX) and job.id not in wanted:
+            scheduler.remove_job(job.id)
+    scheduler.add_job(
+        triage_job,
+        "interval",
+        seconds=max(2, settings.triage_interval_seconds),
+        id=TRIAGE_JOB_ID,
+        name="研判与时限检查",
+        replace_existing=True,
+    )
+    return sorted(wanted)
+
+
+def recover_interrupted_runs(engine: Engine, settings: Settings) -> int:
+    """Crawl runs left 'running' by a killed process are marked failed with the reason.
+
+    A run older than the crawl timeout cannot still be alive (its parent kills it
+    then), so only those are touched: a crawl started by ``rcops crawl`` in another
+    terminal a moment ago is left alone.
+    """
+    from rcops.crawlers.runner import mark_stale_runs
+
+    with make_sessionmaker(engine).begin() as session:
+        return mark_stale_runs(session, older_than=timedelta(seconds=settings.crawl_timeout_seconds + 30))
+
+
+def crawls_done() -> int:
+    return _ctx.crawls_done
