@@ -1,0 +1,252 @@
+"""The risk model: probability that a mention is negative / risky.
+
+A scikit-learn Pipeline — word uni+bi-gram TF-IDF over :func:`tokenize` and
+character 2–3-gram TF-IDF in a FeatureUnion, then a class-balanced
+LogisticRegression — wrapped in :class:`RiskModel` with a version and metadata.
+
+Model file (``save``/``load``): a joblib file holding a dict with a format tag,
+the metadata (versions, training data fingerprint, metrics) and the pickled
+pipeline as bytes. The metadata is checked *before* the pipeline is unpickled;
+a file written by another scikit-learn major.minor, or a corrupt one, is refused
+with :class:`ModelFileError` telling the operator to run ``rcops train``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import platform
+import tempfile
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jieba
+import joblib
+import numpy as np
+import sklearn
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from rcops.classifier import tokenizer
+from rcops.classifier.data import Example, training_set
+from rcops.classifier.exceptions import ModelFileError
+from rcops.classifier.tokenizer import normalize, tokenize
+from rcops.store.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FILE_FORMAT = "rcops-risk-model/1"
+CURRENT_FILE = "risk-current.joblib"
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def build_pipeline() -> Pipeline:
+    """An unfitted pipeline with the product's settings."""
+    words = TfidfVectorizer(
+        tokenizer=tokenize,
+        preprocessor=normalize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
+        min_df=2,
+        max_df=0.5,
+        sublinear_tf=True,
+    )
+    chars = TfidfVectorizer(
+        analyzer="char",
+        preprocessor=normalize,
+        lowercase=False,
+        ngram_range=(2, 3),
+        min_df=2,
+        max_df=0.5,
+        sublinear_tf=True,
+        max_features=300_000,
+    )
+    return Pipeline(
+        [
+            ("features", FeatureUnion([("words", words), ("chars", chars)])),
+            ("clf", LogisticRegression(class_weight="balanced", C=4.0, max_iter=2000)),
+        ]
+    )
+
+
+class RiskModel:
+    """A fitted risk pipeline with its version and metadata."""
+
+    def __init__(self, pipeline: Pipeline, version: str, metadata: dict[str, Any]) -> None:
+        self.pipeline = pipeline
+        self.version = version
+        self.metadata = metadata
+        classes = list(pipeline.classes_)
+        if 1 not in classes:
+            raise ModelFileError("模型不含“负面”类别（标签 1），无法使用。请运行 `rcops train` 重新训练。")
+        self._pos = classes.index(1)
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        """Probability of label 1 (negative / risky) for each text."""
+        if not texts:
+            return []
+        # The inputs are plain strings we control: skip sklearn's per-call validation,
+        # which costs more than the scoring itself for one short text.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            proba = self.pipeline.predict_proba([t or "" for t in texts])
+        return [float(p) for p in proba[:, self._pos]]
+
+    def score_one(self, text: str) -> float:
+        return self.score([text])[0]
+
+    def __repr__(self) -> str:
+        return f"RiskModel(version={self.version!r})"
+
+
+def _versions() -> dict[str, str]:
+    return {
+        "sklearn": sklearn.__version__,
+        "jieba": jieba.__version__,
+        "numpy": np.__version__,
+        "joblib": joblib.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def train(settings: Settings, extra: Iterable[Example] = ()) -> RiskModel:
+    """Fit a new model on :func:`training_set` (shared data when present, the seed set,
+    and *extra* operator labels)."""
+    tokenizer.configure(Path(settings.data_dir) / "cache")
+    data, description = training_set(settings, extra)
+    texts = [t for t, _ in data]
+    labels = np.array([y for _, y in data])
+    started = time.perf_counter()
+    pipeline = build_pipeline()
+    pipeline.fit(texts, labels)
+    seconds = time.perf_counter() - started
+    now = datetime.now(UTC)
+    version = "risk-" + now.strftime("%Y%m%dT%H%M%S")
+    metadata: dict[str, Any] = {
+        "format": FILE_FORMAT,
+        "versions": _versions(),
+        "trained_at": now.isoformat(timespec="seconds"),
+        "training_seconds": round(seconds, 2),
+        "data": description,
+        "params": {
+            "features": "word 1-2gram tfidf (jieba + domain dict) + char 2-3gram tfidf",
+            "classifier": "LogisticRegression(class_weight='balanced', C=4.0)",
+        },
+    }
+    log.info("风险模型 %s 训练完成：%d 条样本，用时 %.1f 秒", version, len(data), seconds)
+    return RiskModel(pipeline, version, metadata)
+
+
+def save(model: RiskModel, path: str | Path) -> Path:
+    """Write *model* to *path* atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FILE_FORMAT,
+        "version": model.version,
+        "metadata": model.metadata,
+        "pipeline": pickle.dumps(model.pipeline, protocol=pickle.HIGHEST_PROTOCOL),
+    }
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            joblib.dump(payload, fh, compress=3)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _refuse(path: Path, why: str) -> ModelFileError:
+    return ModelFileError(f"模型文件 {path} 无法使用：{why}。请运行 `rcops train` 重新训练模型。")
+
+
+def _read_payload(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise _refuse(path, "文件不存在")
+    try:
+        payload = joblib.load(path)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise _refuse(path, f"文件已损坏或不是 rcops 模型文件（{type(exc).__name__}）") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FILE_FORMAT:
+        raise _refuse(path, "不是 rcops 风险模型文件，或文件格式版本不符")
+    if not isinstance(payload.get("metadata"), dict) or not isinstance(payload.get("pipeline"), bytes):
+        raise _refuse(path, "文件内容不完整")
+    return payload
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata of a model file, without unpickling the scikit-learn objects."""
+    return dict(_read_payload(Path(path))["metadata"])
+
+
+def load(path: str | Path) -> RiskModel:
+    """Load a model file; refuse corrupt files and files written by another
+    scikit-learn major.minor version (:class:`ModelFileError`)."""
+    path = Path(path)
+    payload = _read_payload(path)
+    metadata = payload["metadata"]
+    recorded = str(metadata.get("versions", {}).get("sklearn", "未知"))
+    if _minor(recorded) != _minor(sklearn.__version__):
+        raise _refuse(
+            path,
+            f"它由 scikit-learn {recorded} 训练，当前安装的是 {sklearn.__version__}，版本不一致",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
+            pipeline = pickle.loads(payload["pipeline"])
+    except InconsistentVersionWarning as exc:
+        raise _refuse(path, f"模型内部组件的 scikit-learn 版本不一致（{exc.original_sklearn_version}）") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise _refuse(path, f"模型内容无法还原（{type(exc).__name__}: {exc}）") from exc
+    if not isinstance(pipeline, Pipeline) or not hasattr(pipeline, "classes_"):
+        raise _refuse(path, "文件中不是训练好的模型")
+    return RiskModel(pipeline, str(payload.get("version", "")), metadata)
+
+
+def current_path(settings: Settings) -> Path:
+    return Path(settings.model_dir) / CURRENT_FILE
+
+
+def load_or_train(settings: Settings) -> RiskModel:
+    """The current model of ``<model_dir>/risk-current.joblib``; trained and saved when
+    the file is missing, retrained and overwritten (with a warning) when refused."""
+    tokenizer.configure(Path(settings.data_dir) / "cache")
+    path = current_path(settings)
+    if path.exists():
+        try:
+            return load(path)
+        except ModelFileError as exc:
+            log.warning("%s 现在重新训练并覆盖该文件。", exc)
+    else:
+        log.info("没有找到模型文件 %s，开始训练。", path)
+    model = train(settings)
+    save(model, path)
+    return model
+
+
+__all__ = [
+    "RiskModel",
+    "build_pipeline",
+    "train",
+    "save",
+    "load",
+    "read_metadata",
+    "load_or_train",
+    "current_path",
+    "CURRENT_FILE",
+]
