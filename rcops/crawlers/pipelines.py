@@ -1,0 +1,318 @@
+"""The item pipeline chain (registered in ``rcops.crawlers.settings.ITEM_PIPELINES``):
+
+``CleanTextPipeline`` (100) → ``MaskPersonalDataPipeline`` (200) →
+``SchemeMatchPipeline`` (300) → ``DedupPipeline`` (400) → ``StorePipeline`` (500).
+
+Every dropped item raises ``DropItem`` with a Chinese reason; the reason and
+its category (invalid / irrelevant / duplicate) are counted in the crawl stats
+(``rcops/reason/<reason>``, ``rcops/items_<category>``), which the worker writes
+into the CrawlRun. ``StorePipeline`` stores each mention in its own short
+transaction together with the run's counters so far, so a killed crawl leaves
+complete mentions and nearly current counters behind.
+
+Scrapy 2.19 (installed) calls ``process_item(item)``, ``open_spider()`` and
+``close_spider()`` without a spider argument (a required ``spider`` parameter is deprecated);
+components keep the crawler from ``from_crawler``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import DropItem, NotConfigured
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from rcops.store.db import make_engine, make_sessionmaker
+from rcops.store.models import CrawlRun, Mention, MonitoringScheme
+
+from .canonical import canonical_url, content_hash
+from .items import MentionItem
+from .masking import mask_personal_data
+from .spiders.base import PROBLEM_PREFIX, REASON_PREFIX
+from .textutil import clean_text, html_to_text, looks_like_html
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+COUNTERS = ("pages_fetched", "items_seen", "items_stored", "items_duplicate", "items_irrelevant", "items_invalid")
+STAT_PREFIX = "rcops/"
+TITLE_MAX = 500
+AUTHOR_MAX = 200
+#: title made from the text when a feed entry has none
+DERIVED_TITLE_CHARS = 60
+
+
+def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
+    """CrawlRun column values (counters + ``stats`` reason → count) from Scrapy crawl stats."""
+    values: dict[str, Any] = {name: int(stats.get(STAT_PREFIX + name, 0) or 0) for name in COUNTERS}
+    reasons = {
+        key[len(REASON_PREFIX) :]: int(value)
+        for key, value in stats.items()
+        if key.startswith(REASON_PREFIX)
+    }
+    replacement = int(stats.get(STAT_PREFIX + "replacement_chars", 0) or 0)
+    if replacement:
+        reasons["解码替换字符数"] = replacement
+    values["stats"] = dict(sorted(reasons.items()))
+    return values
+
+
+def drop(crawler: Crawler, category: str, reason: str, log_level: str = "INFO") -> DropItem:
+    """Count a dropped item under ``category`` and ``reason``; the caller raises the result."""
+    stats = crawler.stats
+    if stats is not None:
+        stats.inc_value(f"{STAT_PREFIX}items_{category}")
+        stats.inc_value(REASON_PREFIX + reason)
+        if category == "invalid":
+            stats.inc_value(PROBLEM_PREFIX + reason)
+    return DropItem(reason, log_level=log_level)
+
+
+@dataclass
+class StoreContext:
+    """Where a crawl stores: one engine per crawl, shared by the pipelines that need it."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    run_id: int | None
+    source_id: int | None
+
+
+def store_context(crawler: Crawler) -> StoreContext:
+    """The crawl's StoreContext, created on first use from ``RCOPS_DATABASE_URL``."""
+    ctx: StoreContext | None = getattr(crawler, "_rcops_store", None)
+    if ctx is not None:
+        return ctx
+    url = crawler.settings.get("RCOPS_DATABASE_URL")
+    if not url:
+        raise NotConfigured("RCOPS_DATABASE_URL 未设置：无法连接数据库")
+    engine = make_engine(url)
+    run_id = crawler.settings.get("RCOPS_RUN_ID")
+    source_id = crawler.settings.get("RCOPS_SOURCE_ID")
+    ctx = StoreContext(
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        run_id=int(run_id) if run_id is not None else None,
+        source_id=int(source_id) if source_id is not None else None,
+    )
+    crawler._rcops_store = ctx  # type: ignore[attr-defined]
+    crawler.signals.connect(lambda: engine.dispose(), signal=signals.engine_stopped, weak=False)
+    return ctx
+
+
+class _Pipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawler)
+
+    @property
+    def stats(self) -> StatsCollector:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
+
+
+class CleanTextPipeline(_Pipeline):
+    """Tags and entities out, whitespace collapsed, control characters gone. No NFKC:
+    it would turn Chinese full-width punctuation (，。：) into ASCII."""
+
+    @staticmethod
+    def _clean(value: str, keep_newlines: bool = True) -> str:
+        if looks_like_html(value):
+            value = html_to_text(value)
+        return clean_text(value, keep_newlines=keep_newlines)
+
+    def process_item(self, item: MentionItem) -> MentionItem:
+        self.stats.inc_value(STAT_PREFIX + "items_seen")
+        missing = item.extra.get("missing")
+        if missing:
+            raise drop(self.crawler, "invalid", "详情页缺少所选元素：" + "/".join(missing))
+        item.title = self._clean(item.title, keep_newlines=False)
+        item.text = self._clean(item.text)
+        item.author = self._clean(item.author, keep_newlines=False)[:AUTHOR_MAX]
+        if not item.title and not item.text:
+            raise drop(self.crawler, "invalid", "标题和正文均为空")
+        if not item.url.startswith(("http://", "https://")):
+            raise drop(self.crawler, "invalid", "缺少有效链接")
+        if not item.title:
+            first_line = item.text.split("\n", 1)[0]
+            item.title = first_line[:DERIVED_TITLE_CHARS] + ("…" if len(first_line) > DERIVED_TITLE_CHARS else "")
+        item.title = item.title[:TITLE_MAX]
+        return item
+
+
+class MaskPersonalDataPipeline(_Pipeline):
+    """ID numbers, mobile numbers and bank cards masked in title, text and author."""
+
+    def process_item(self, item: MentionItem) -> MentionItem:
+        total = 0
+        item.title, n = mask_personal_data(item.title)
+        total += n
+        item.text, n = mask_personal_data(item.text)
+        total += n
+        item.author, n = mask_personal_data(item.author)
+        total += n
+        item.masked_count += total
+        if total:
+            self.stats.inc_value(STAT_PREFIX + "masked", total)
+        return item
+
+
+def match_scheme(scheme: dict[str, Any], haystack: str) -> dict[str, list[str]] | None:
+    """Words of ``scheme`` found in ``haystack`` (casefolded), or None when it does not match.
+
+    Relevant: any subject word, and (no event words, or any event word), and no exclusion word.
+    Region words never decide; the ones found are recorded.
+    """
+
+    def found(group: str) -> list[str]:
+        return [w for w in scheme.get(group) or [] if w and w.casefold() in haystack]
+
+    subject = found("subject_words")
+    if not subject:
+        return None
+    event = found("event_words")
+    if scheme.get("event_words") and not event:
+        return None
+    if found("exclusion_words"):
+        return None
+    return {"subject": subject, "event": event, "region": found("region_words")}
+
+
+class SchemeMatchPipeline(_Pipeline):
+    """Keep an item when at least one enabled monitoring scheme matches it (see :func:`match_scheme`)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.schemes: list[dict[str, Any]] = []
+
+    def open_spider(self) -> None:
+        ctx = store_context(self.crawler)
+        with ctx.sessions() as session:
+            rows = session.scalars(
+                select(MonitoringScheme).where(MonitoringScheme.enabled.is_(True)).order_by(MonitoringScheme.id)
+            ).all()
+            self.schemes = [
+                {
+                    "name": row.name,
+                    "subject_words": list(row.subject_words or []),
+                    "region_words": list(row.region_words or []),
+                    "event_words": list(row.event_words or []),
+                    "exclusion_words": list(row.exclusion_words or []),
+                }
+                for row in rows
+            ]
+        if not self.schemes:
+            logger.warning("没有启用的监测方案：本次抓取的所有信息都将视为不相关")
+            self.stats.set_value(PROBLEM_PREFIX + "没有启用的监测方案", 1)
+
+    def process_item(self, item: MentionItem) -> MentionItem:
+        if not self.schemes:
+            raise drop(self.crawler, "irrelevant", "没有启用的监测方案", log_level="DEBUG")
+        haystack = f"{item.title}\n{item.text}".casefold()
+        matched = {}
+        for scheme in self.schemes:
+            words = match_scheme(scheme, haystack)
+            if words is not None:
+                matched[scheme["name"]] = words
+        if not matched:
+            raise drop(self.crawler, "irrelevant", "不匹配任何监测方案", log_level="DEBUG")
+        item.matched = matched
+        return item
+
+
+class DedupPipeline(_Pipeline):
+    """Drop items whose canonical URL or content hash is already stored, or was seen in this run."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.seen_urls: set[str] = set()
+        self.seen_hashes: set[str] = set()
+
+    def process_item(self, item: MentionItem) -> MentionItem:
+        item.canonical_url = canonical_url(item.url)
+        item.content_hash = content_hash(item.title, item.text)
+        if item.canonical_url in self.seen_urls or item.content_hash in self.seen_hashes:
+            raise drop(self.crawler, "duplicate", "重复：本次抓取中已出现", log_level="DEBUG")
+        self.seen_urls.add(item.canonical_url)
+        self.seen_hashes.add(item.content_hash)
+        ctx = store_context(self.crawler)
+        with ctx.sessions() as session:
+            existing = session.execute(
+                select(Mention.canonical_url, Mention.content_hash)
+                .where(
+                    or_(
+                        Mention.canonical_url == item.canonical_url,
+                        Mention.content_hash == item.content_hash,
+                    )
+                )
+                .limit(1)
+            ).first()
+        if existing is not None:
+            reason = "重复：链接已存在" if existing[0] == item.canonical_url else "重复：内容已存在"
+            raise drop(self.crawler, "duplicate", reason, log_level="DEBUG")
+        return item
+
+
+class StorePipeline(_Pipeline):
+    """One short transaction per item: the Mention and the run's counters so far."""
+
+    def process_item(self, item: MentionItem) -> MentionItem:
+        ctx = store_context(self.crawler)
+        counted = False
+        try:
+            with ctx.sessions.begin() as session:
+                session.add(
+                    Mention(
+                        source_id=ctx.source_id,
+                        crawl_run_id=ctx.run_id,
+                        url=item.url[:2000],
+                        canonical_url=item.canonical_url[:2000],
+                        content_hash=item.content_hash,
+                        title=item.title,
+                        text=item.text,
+                        author=item.author,
+                        published_at=item.published_at,
+                        crawled_at=datetime.now(timezone.utc),
+                        matched=item.matched,
+                        reach=int(item.reach or 0),
+                        masked_count=item.masked_count,
+                    )
+                )
+                session.flush()
+                self.stats.inc_value(STAT_PREFIX + "items_stored")
+                counted = True
+                if ctx.run_id is not None:
+                    run = session.get(CrawlRun, ctx.run_id)
+                    if run is not None:
+                        for name, value in run_counters(self.stats.get_stats()).items():
+                            setattr(run, name, value)
+        except IntegrityError:
+            # another crawl stored the same URL or content between our check and our insert
+            if counted:
+                self.stats.inc_value(STAT_PREFIX + "items_stored", -1)
+            raise drop(self.crawler, "duplicate", "重复：并发写入时已存在", log_level="DEBUG") from None
+        return item
+
+
+__all__ = [
+    "CleanTextPipeline",
+    "MaskPersonalDataPipeline",
+    "SchemeMatchPipeline",
+    "DedupPipeline",
+    "StorePipeline",
+    "match_scheme",
+    "run_counters",
+    "COUNTERS",
+]

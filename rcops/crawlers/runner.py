@@ -1,0 +1,153 @@
+"""Start crawls: one CrawlRun, one worker process, a timeout, and a clear outcome.
+
+``crawl_source`` is what the scheduler, the CLI and the console call. It never
+imports Scrapy: the crawl runs in ``python -m rcops.crawlers.worker`` in a fresh
+process (no ``ReactorNotRestartable``, a hung or crashed crawl cannot take the
+caller with it), which gets our settings as ``RCOPS_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rcops.store.db import make_engine, session_scope
+from rcops.store.models import CrawlRun, CrawlStatus, Source
+from rcops.store.settings import Settings
+
+from .exceptions import UnknownSourceError
+
+STDERR_TAIL_LINES = 8
+STALE_REASON = "抓取进程中断，未正常结束"
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """``RCOPS_*`` environment variables that rebuild ``settings`` in a child process."""
+    env: dict[str, str] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        env[f"RCOPS_{name.upper()}"] = str(value)
+    # the child must use exactly this database, even when the URL was derived from data_dir
+    env["RCOPS_DATABASE_URL"] = settings.db_url
+    return env
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RCOPS_")}
+    env.update(settings_env(settings))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    return env
+
+
+def run_summary(run: CrawlRun, source_key: str) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "source_key": source_key,
+        "status": run.status,
+        "trigger": run.trigger,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "pages_fetched": run.pages_fetched,
+        "items_seen": run.items_seen,
+        "items_stored": run.items_stored,
+        "items_duplicate": run.items_duplicate,
+        "items_irrelevant": run.items_irrelevant,
+        "items_invalid": run.items_invalid,
+        "error": run.error,
+        "stats": dict(run.stats or {}),
+    }
+
+
+def _tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join(kept)
+
+
+def crawl_source(
+    settings: Settings,
+    source_key: str,
+    trigger: str = "manual",
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """Crawl one source now, in a worker process; return the CrawlRun as a summary dict.
+
+    Raises :class:`UnknownSourceError` when no source has ``source_key``. A crawl
+    that fails (site down, timeout, worker killed or crashed) does not raise: it
+    comes back with ``status == "failed"`` and a Chinese ``error``.
+    """
+    limit = float(timeout if timeout is not None else settings.crawl_timeout_seconds)
+    engine = make_engine(settings.db_url)
+    try:
+        with session_scope(engine) as session:
+            source = session.scalar(select(Source).where(Source.key == source_key))
+            if source is None:
+                known = session.scalars(select(Source.key).order_by(Source.key)).all()
+                hint = f"已配置的信息源：{'、'.join(known)}" if known else "尚未配置任何信息源"
+                raise UnknownSourceError(f"未知的信息源 {source_key!r}（{hint}）")
+            run = CrawlRun(source_id=source.id, trigger=trigger, status=CrawlStatus.running.value)
+            session.add(run)
+            session.flush()
+            run_id = run.id
+
+        failure: str | None = None
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rcops.crawlers.worker", "--run-id", str(run_id)],
+            env=_child_env(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            _out, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            # SIGKILL, not SIGTERM: Scrapy's graceful shutdown would wait for the very
+            # downloads that made us give up. Each mention is its own transaction, so
+            # what was stored stays complete.
+            proc.kill()
+            _out, err = proc.communicate()
+            failure = f"抓取进程超时（{limit:g} 秒）被终止"
+        stderr = (err or b"").decode("utf-8", errors="replace")
+        if failure is None and proc.returncode != 0:
+            failure = f"抓取进程异常退出（代码 {proc.returncode}）：{_tail(stderr)}"
+
+        with session_scope(engine) as session:
+            run = session.get(CrawlRun, run_id)
+            assert run is not None
+            if run.status == CrawlStatus.running.value:
+                run.status = CrawlStatus.failed.value
+                run.finished_at = datetime.now(timezone.utc)
+                run.error = failure or f"抓取进程未记录结果便退出（代码 {proc.returncode}）：{_tail(stderr)}"
+            return run_summary(run, source_key)
+    finally:
+        engine.dispose()
+
+
+def mark_stale_runs(session: Session, older_than: timedelta) -> list[int]:
+    """Mark runs still ``running`` after ``older_than`` as failed (their process was killed).
+
+    Returns the ids of the runs marked. The caller owns the transaction.
+    """
+    cutoff = datetime.now(timezone.utc) - older_than
+    runs = session.scalars(
+        select(CrawlRun).where(CrawlRun.status == CrawlStatus.running.value, CrawlRun.started_at < cutoff)
+    ).all()
+    now = datetime.now(timezone.utc)
+    for run in runs:
+        run.status = CrawlStatus.failed.value
+        run.finished_at = now
+        run.error = STALE_REASON
+    return [run.id for run in runs]
+
+
+__all__ = ["crawl_source", "mark_stale_runs", "run_summary", "settings_env"]

@@ -1,0 +1,146 @@
+"""``ListDetailSpider`` (kind ``html``): a list page of links, one detail page per item.
+
+Config (``Source.config``)::
+
+    list:   {link: <selector of detail links>, next: <selector of the next list page, optional>}
+    detail: {title: <sel>, body: <sel>, published_at: <sel, optional>, author: <sel, optional>}
+    max_items: 50        # detail pages per run
+    max_pages: 1         # list pages per run (following list.next)
+    encoding: gbk        # optional override
+    obey_robots: true
+
+Selectors starting with ``/`` or ``(`` are XPath, all others CSS. A selector may
+select elements (their text, or for links their ``href``) or strings
+(``a::attr(href)``, ``//h1/text()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from parsel import Selector, SelectorList
+from scrapy.http import Response
+
+from ..items import MentionItem
+from ..textutil import clean_text
+from ..middlewares import encoding_info
+from ..timeparse import find_published
+from .base import SourceSpider
+
+_TEXT_NODES = ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+#: names of the required detail elements, as operators read them in drop reasons
+REQUIRED_DETAIL = (("title", "标题"), ("body", "正文"))
+
+
+def is_xpath(selector: str) -> bool:
+    return selector.lstrip().startswith(("/", "("))
+
+
+def select(node: Response | Selector, selector: str) -> SelectorList[Selector]:
+    """CSS or XPath, by the selector's first character."""
+    return node.xpath(selector) if is_xpath(selector) else node.css(selector)
+
+
+def _is_element(sel: Selector) -> bool:
+    return not isinstance(sel.root, str)
+
+
+def texts(node: Response | Selector, selector: str | None) -> list[str]:
+    """Stripped, non-empty text pieces of everything ``selector`` selects."""
+    if not selector:
+        return []
+    pieces: list[str] = []
+    for sel in select(node, selector):
+        values = sel.xpath(_TEXT_NODES).getall() if _is_element(sel) else [sel.get()]
+        pieces.extend(v.strip() for v in values if v and v.strip())
+    return pieces
+
+
+def links(node: Response | Selector, selector: str) -> list[str]:
+    """``href``s (or selected strings) of what ``selector`` selects, in page order."""
+    found: list[str] = []
+    for sel in select(node, selector):
+        if _is_element(sel):
+            href = sel.attrib.get("href") or sel.xpath(".//a/@href").get()
+        else:
+            href = sel.get()
+        if href and href.strip():
+            found.append(href.strip())
+    return found
+
+
+class ListDetailSpider(SourceSpider):
+    """List page → detail pages, everything site-specific from the source's config."""
+
+    name = "html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.link_selector: str = self.cfg("list.link") or ""
+        self.next_selector: str | None = self.cfg("list.next") or None
+        self.detail_selectors: dict[str, str | None] = {
+            name: self.cfg(f"detail.{name}") or None
+            for name in ("title", "body", "published_at", "author")
+        }
+        if not self.link_selector or not self.detail_selectors["title"] or not self.detail_selectors["body"]:
+            raise ValueError("html 信息源的 config 需要 list.link、detail.title 与 detail.body")
+        self.scheduled: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield scrapy.Request(
+            self.source_url,
+            callback=self.parse,
+            errback=self.start_failed,
+            dont_filter=True,
+            meta=dict(self.request_meta),
+            cb_kwargs={"page": 1},
+        )
+
+    def parse(self, response: Response, page: int = 1, **kwargs: Any) -> Iterator[scrapy.Request]:
+        found = links(response, self.link_selector)
+        if not found:
+            self.note(f"列表页未找到详情链接（选择器 {self.link_selector}）")
+        for href in found:
+            if len(self.scheduled) >= self.max_items:
+                return
+            url = response.urljoin(href)
+            if not url.startswith(("http://", "https://")) or url in self.scheduled:
+                continue
+            self.scheduled.add(url)
+            yield scrapy.Request(
+                url, callback=self.parse_detail, errback=self.page_failed, meta=dict(self.request_meta)
+            )
+        if self.next_selector and page < self.max_pages and len(self.scheduled) < self.max_items:
+            next_links = links(response, self.next_selector)
+            if next_links:
+                yield scrapy.Request(
+                    response.urljoin(next_links[0]),
+                    callback=self.parse,
+                    errback=self.page_failed,
+                    cb_kwargs={"page": page + 1},
+                    meta=dict(self.request_meta),
+                )
+
+    def parse_detail(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
+        title = clean_text(" ".join(texts(response, self.detail_selectors["title"])), keep_newlines=False)
+        body = clean_text("\n".join(texts(response, self.detail_selectors["body"])))
+        values = {"title": title, "body": body}
+        missing = [label for key, label in REQUIRED_DETAIL if not values[key]]
+        published_raw = " ".join(texts(response, self.detail_selectors["published_at"]))
+        author = clean_text(" ".join(texts(response, self.detail_selectors["author"])), keep_newlines=False)
+        extra: dict[str, Any] = {"encoding": encoding_info(response)}
+        if missing:
+            extra["missing"] = missing
+        if published_raw:
+            extra["published_raw"] = published_raw[:100]
+        yield MentionItem(
+            url=response.url,
+            title=title,
+            text=body,
+            author=author[:200],
+            published_at=find_published(published_raw.strip(), self.crawl_started) if published_raw else None,
+            source_key=self.source_key,
+            extra=extra,
+        )
