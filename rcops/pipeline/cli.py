@@ -130,6 +130,7 @@ def _start_console(settings: Settings) -> subprocess.Popen[bytes]:
         "--server.port", str(settings.console_port),
         "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]
     proc = subprocess.Popen(cmd, env=settings_env(settings))
     out.print(f"控制台：[bold]http://127.0.0.1:{settings.console_port}/[/]")

@@ -229,7 +229,10 @@ def status(session: Session) -> Status:
     by_state = dict(session.execute(select(Incident.state, func.count()).group_by(Incident.state)).all())
     by_task = dict(session.execute(select(Task.status, func.count()).group_by(Task.status)).all())
     overdue = session.scalar(
-        select(func.count()).select_from(Task).where(Task.status == TaskStatus.open.value, Task.due_at < utcnow())
+        select(func.count())
+        .select_from(Task)
+        .join(Incident, Task.incident_id == Incident.id)
+        .where(Task.status == TaskStatus.open.value, Task.due_at < utcnow(), Incident.state.in_(OPEN_STATES))
     )
     last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id)
     runs = session.execute(
