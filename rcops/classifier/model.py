@@ -13,6 +13,7 @@ with :class:`ModelFileError` telling the operator to run ``rcops train``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import os
 import pickle
@@ -25,7 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jieba
 import joblib
 import numpy as np
 import sklearn
@@ -112,7 +112,7 @@ class RiskModel:
 def _versions() -> dict[str, str]:
     return {
         "sklearn": sklearn.__version__,
-        "jieba": jieba.__version__,
+        "jieba": importlib.metadata.version("jieba"),
         "numpy": np.__version__,
         "joblib": joblib.__version__,
         "python": platform.python_version(),

@@ -24,7 +24,12 @@ import threading
 import unicodedata
 from pathlib import Path
 
-import jieba
+import warnings
+
+with warnings.catch_warnings():
+    # jieba 0.42 imports pkg_resources, which warns on every start; nothing for us to act on
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    import jieba
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 DOMAIN_DICT = SEED_DIR / "domain_dict.txt"

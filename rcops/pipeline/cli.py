@@ -172,6 +172,7 @@ def run_scheduler(settings: Settings, stop: threading.Event, console: bool = Fal
                 log.warning("控制台进程已退出（代码 %s），正在重启", proc.returncode)
                 proc = _start_console(settings)
     finally:
+        scheduler.pause()  # no new job starts while the executors shut down
         scheduler.shutdown(wait=True)
         if proc is not None and proc.poll() is None:
             proc.terminate()

@@ -35,9 +35,9 @@ class Settings(BaseSettings):
     #: Replay site (demo): where it listens and how often it releases a new item.
     replay_host: str = "127.0.0.1"
     replay_port: int = 8765
-    replay_release_seconds: float = 3.0
+    replay_release_seconds: float = 2.0
     #: How many items the replay site has released when it starts.
-    replay_initial_items: int = 12
+    replay_initial_items: int = 30
 
     #: Streamlit console port.
     console_port: int = 8501
