@@ -132,20 +132,18 @@ def _start_console(settings: Settings) -> subprocess.Popen[bytes]:
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
     ]
-    proc = subprocess.Popen(cmd, env=settings_env(settings))
+    proc = subprocess.Popen(cmd, env=_console_env(settings))
     out.print(f"控制台：[bold]http://127.0.0.1:{settings.console_port}/[/]")
     return proc
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment for a child process that must see the same settings."""
+def _console_env(settings: Settings) -> dict[str, str]:
+    """The console process sees the same settings as this one."""
     import os
 
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        env[f"RCOPS_{name.upper()}"] = str(value)
-    env["RCOPS_DATABASE_URL"] = settings.db_url
-    return env
+    from rcops.crawlers.runner import settings_env
+
+    return {**os.environ, **settings_env(settings)}
 
 
 def run_scheduler(settings: Settings, stop: threading.Event, console: bool = False) -> None:
@@ -243,7 +241,7 @@ def crawl(source: Annotated[str, typer.Argument(help="信息源标识（key）")
         summary = crawl_source(settings, source, trigger="manual")
     except Exception as exc:  # noqa: BLE001
         raise _fail(str(exc)) from exc
-    out.print_json(data=summary)
+    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     if summary.get("status") == "ok":
         out.print(f"研判：{sched.triage_once(settings, _engine(settings), _load_model(settings))}")
     else:

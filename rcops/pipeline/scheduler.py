@@ -150,7 +150,7 @@ def recover_interrupted_runs(engine: Engine, settings: Settings) -> int:
     from rcops.crawlers.runner import mark_stale_runs
 
     with make_sessionmaker(engine).begin() as session:
-        return mark_stale_runs(session, older_than=timedelta(seconds=settings.crawl_timeout_seconds + 30))
+        return len(mark_stale_runs(session, older_than=timedelta(seconds=settings.crawl_timeout_seconds + 30)))
 
 
 def crawls_done() -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from rcops.classifier.tiering import rank_of
@@ -234,7 +234,16 @@ def status(session: Session) -> Status:
         .join(Incident, Task.incident_id == Incident.id)
         .where(Task.status == TaskStatus.open.value, Task.due_at < utcnow(), Incident.state.in_(OPEN_STATES))
     )
-    last_ids = select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id)
+    # the last FINISHED run of each source is its result; a source with no finished run yet shows its running one
+    finished = CrawlRun.status != "running"
+    last_finished = select(func.max(CrawlRun.id)).where(finished).group_by(CrawlRun.source_id)
+    never_finished = (
+        select(func.max(CrawlRun.id))
+        .group_by(CrawlRun.source_id)
+        .having(func.sum(case((finished, 1), else_=0)) == 0)
+    )
+    last_ids = last_finished.union(never_finished)
+    running = set(session.scalars(select(CrawlRun.source_id).where(CrawlRun.status == "running")))
     runs = session.execute(
         select(CrawlRun, Source.key, Source.name).join(Source, CrawlRun.source_id == Source.id)
         .where(CrawlRun.id.in_(last_ids)).order_by(Source.key)
@@ -253,6 +262,7 @@ def status(session: Session) -> Status:
             "items_duplicate": r.items_duplicate,
             "error": r.error,
             "runs_total": run_counts.get(r.source_id, 0),
+            "crawling_now": r.source_id in running,
         }
         for r, key, name in runs
     ]
