@@ -326,6 +326,15 @@ def evaluate(as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输�
         out.print(format_table(result))
 
 
+def _register_areas() -> None:
+    from rcops.pipeline.commands import register_all
+
+    register_all(app)
+
+
+_register_areas()
+
+
 def main() -> None:
     app()
 

@@ -70,25 +70,27 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     try:
-        command.upgrade(_alembic_config(engine), "head")
+        # "heads": independent branches (one per feature area) are all applied
+        command.upgrade(_alembic_config(engine), "heads")
     except OperationalError as exc:  # pragma: no cover - depends on the environment
         raise DatabaseUnavailable(f"无法连接或写入数据库 {engine.url!r}：{exc.orig}") from exc
 
 
 def check_schema(engine: Engine) -> None:
-    """Raise SchemaOutdated unless the schema is at the latest migration."""
+    """Raise SchemaOutdated unless the schema is at the latest migration(s)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    heads = set(ScriptDirectory.from_config(_alembic_config(engine)).get_heads())
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
+            current = set(MigrationContext.configure(conn).get_current_heads())
     except OperationalError as exc:
         raise DatabaseUnavailable(f"无法连接数据库 {engine.url!r}：{exc.orig}") from exc
-    if current != head:
+    if current != heads:
         raise SchemaOutdated(
-            f"数据库结构版本为 {current or '空'}，最新为 {head}；请先运行 `rcops init`。"
+            f"数据库结构版本为 {'、'.join(sorted(current)) or '空'}，最新为 {'、'.join(sorted(heads))}；"
+            "请先运行 `rcops init`。"
         )
 
 
