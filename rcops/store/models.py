@@ -337,3 +337,10 @@ class AuditEvent(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(50))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --------------------------------------------------------------------------- feature areas
+# Each feature area keeps its own tables in a module of its own (``models_<area>.py``,
+# importing ``Base`` and ``utcnow`` from here); importing it below registers its
+# tables on ``Base.metadata`` so that migrations and every session see them.
+# One line per area:
