@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -102,6 +103,9 @@ class MonitoringScheme(Base):
     region_words: Mapped[list[Any]] = mapped_column(default=list)
     event_words: Mapped[list[Any]] = mapped_column(default=list)
     exclusion_words: Mapped[list[Any]] = mapped_column(default=list)
+    #: optional boolean expression (AND/OR/NOT, "短语", NEAR/n; see crawlers.expression),
+    #: which must match as well as the word groups
+    expression: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -164,6 +168,19 @@ class Mention(Base):
     #: interactions (reposts + comments + likes) when the source reports them
     reach: Mapped[int] = mapped_column(Integer, default=0)
     masked_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: "crawl" (a spider stored it) or "manual" (人工监测: typed in or imported from CSV/Excel)
+    origin: Mapped[str] = mapped_column(String(20), default="crawl", server_default="crawl")
+    #: where a hand-entered mention was seen when it is no configured source (e.g. "某微信群")
+    source_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # near-duplicates and first source (首发); see crawlers.stories
+    #: 64-bit SimHash of the text's character shingles, 16 hex digits (None: text too short)
+    simhash: Mapped[str | None] = mapped_column(String(16))
+    #: the chain of reposts this mention belongs to (the content hash of its first member)
+    story_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: earliest published (else crawled) mention of its chain
+    is_first_source: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: 1 for the first source, 2 for the first repost …
+    spread_rank: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # grading (filled by the classifier after storage)
     risk_score: Mapped[float | None] = mapped_column(Float)
     tier_code: Mapped[str | None] = mapped_column(String(8))
