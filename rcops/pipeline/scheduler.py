@@ -51,12 +51,21 @@ _ctx = _Context()
 
 
 def triage_once(settings: Settings, engine: Engine, scorer: Scorer, lock: threading.Lock | None = None) -> dict[str, Any]:
-    """Grade pending mentions, fold them into incidents, flag overdue tasks (one transaction)."""
+    """Grade pending mentions, fold them into incidents, flag overdue tasks and escalate (one transaction);
+    then send the queued notifications."""
+    from rcops.triage.escalation import dispatch_notifications
+    from rcops.triage.notify import NotifySettings
+
+    notify = NotifySettings()
     with lock or threading.Lock(), make_sessionmaker(engine).begin() as session:
         result = process_pending(
             session, scorer, window_hours=settings.grouping_window_hours, threshold=settings.grouping_threshold
         )
-        overdue = check_deadlines(session)
+        overdue = check_deadlines(session, notify_settings=notify)
+    with lock or threading.Lock(), make_sessionmaker(engine).begin() as session:
+        dispatched = dispatch_notifications(session, notify)
+    if dispatched.sent or dispatched.failed:
+        log.info("通知：发送成功 %d 条，待重试 %d 条，放弃 %d 条", dispatched.sent, dispatched.retrying, dispatched.failed)
     if result.graded or result.incidents_created or overdue:
         log.info(
             "研判：新评分 %d 条，新事件 %d 个，归入已有事件 %d 条，升级 %d 个，新任务 %d 个，超时任务 %d 个",

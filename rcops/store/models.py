@@ -242,6 +242,8 @@ class PlanStep(Base):
     role: Mapped[str] = mapped_column(String(50))
     #: minutes after detection of the incident
     deadline_minutes: Mapped[int] = mapped_column(Integer)
+    #: "detection" (minutes after detection) or "previous" (minutes after the previous step's deadline)
+    relative_to: Mapped[str] = mapped_column(String(20), default="detection", server_default="detection")
     notify: Mapped[list[Any]] = mapped_column(default=list)
     on_breach: Mapped[str] = mapped_column(String(300), default="")
 
@@ -361,3 +363,4 @@ class AuditEvent(Base):
 # importing ``Base`` and ``utcnow`` from here); importing it below registers its
 # tables on ``Base.metadata`` so that migrations and every session see them.
 # One line per area:
+from rcops.store import models_disposal as _models_disposal  # noqa: E402,F401  (disposal)

@@ -23,6 +23,8 @@ from rcops.store.audit import record
 from rcops.store.models import Incident, IncidentState, Mention, PlanStep, Source, Task, TaskStatus, utcnow
 
 from . import grouping
+from .escalation import fire_due_escalations, open_breach
+from .notify import NotifySettings
 from .lifecycle import OPEN_STATES
 
 SYSTEM = "system"
@@ -126,7 +128,10 @@ def apply_plan(session: Session, incident: Incident, tier_code: str, actor: str 
     have = {t.title for t in session.scalars(select(Task).where(Task.incident_id == incident.id))}
     position = session.scalar(select(func.coalesce(func.max(Task.position), 0)).where(Task.incident_id == incident.id))
     created = 0
+    previous_due = incident.detected_at
     for step in plan.steps:
+        base = previous_due if step.relative_to == "previous" else incident.detected_at
+        due_at = previous_due = base + timedelta(minutes=step.deadline_minutes)
         if step.title in have:
             continue
         position += 1
@@ -136,7 +141,7 @@ def apply_plan(session: Session, incident: Incident, tier_code: str, actor: str 
             position=position,
             title=step.title,
             role=step.role,
-            due_at=incident.detected_at + timedelta(minutes=step.deadline_minutes),
+            due_at=due_at,
             status=TaskStatus.open.value,
         )
         session.add(task)
@@ -221,9 +226,11 @@ def process_pending(session: Session, scorer: Scorer, window_hours: int = 72, th
     return result
 
 
-def check_deadlines(session: Session, now: datetime | None = None) -> int:
-    """Flag open tasks past their deadline once each, and record the escalation (督办)."""
+def check_deadlines(session: Session, now: datetime | None = None, notify_settings: NotifySettings | None = None) -> int:
+    """Flag open tasks past their deadline once each, record the escalation (督办) in the store
+    and queue its notifications; fire pending escalations whose time has come."""
     now = now or utcnow()
+    cfg = notify_settings or NotifySettings()
     overdue = session.scalars(
         select(Task)
         .join(Incident, Task.incident_id == Incident.id)
@@ -242,4 +249,6 @@ def check_deadlines(session: Session, now: datetime | None = None) -> int:
             on_breach = step.on_breach if step else ""
         record(session, SYSTEM, "task", task.id, "overdue", incident_id=task.incident_id, due_at=task.due_at.isoformat(),
                on_breach=on_breach)
+        open_breach(session, task, now, cfg)
+    fire_due_escalations(session, cfg, now)
     return len(overdue)

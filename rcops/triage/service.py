@@ -34,6 +34,7 @@ from rcops.store.models import (
 )
 
 from .engine import apply_plan
+from .escalation import cancel_pending
 from .exceptions import ConcurrentUpdate, IncidentNotFound, InvalidAction, TaskNotFound
 from .lifecycle import OPEN_STATES, transition
 
@@ -90,6 +91,7 @@ def confirm_tier(
             record(session, actor, "incident", incident.id, "tier_lowered", note="降级：原预案下的任务保留，不删除")
     else:
         record(session, actor, "incident", incident.id, "tier_confirmed", tier=target)
+    cancel_pending(session, incident.id, actor, "事件已研判确认")
     session.flush()
     return incident
 
@@ -97,6 +99,7 @@ def confirm_tier(
 def start_disposal(session: Session, incident_id: int, actor: str, expected_version: int | None = None) -> Incident:
     incident = get_incident(session, incident_id, expected_version)
     _move(session, incident, IncidentState.disposing.value, actor)
+    cancel_pending(session, incident.id, actor, "事件已进入处置")
     session.flush()
     return incident
 
@@ -105,6 +108,7 @@ def resolve(session: Session, incident_id: int, actor: str, note: str = "",
             expected_version: int | None = None) -> Incident:
     incident = get_incident(session, incident_id, expected_version)
     _move(session, incident, IncidentState.resolved.value, actor, note=note)
+    cancel_pending(session, incident.id, actor, "事件已处置完毕")
     session.flush()
     return incident
 
@@ -136,6 +140,7 @@ def dismiss(session: Session, incident_id: int, actor: str, reason: str, expecte
         if task.status == TaskStatus.open.value:
             task.status = TaskStatus.cancelled.value
             record(session, actor, "task", task.id, "cancelled", incident_id=incident.id, reason="事件已排除")
+    cancel_pending(session, incident.id, actor, "事件已排除")
     session.flush()
     return incident
 
@@ -158,6 +163,7 @@ def complete_task(session: Session, task_id: int, actor: str, note: str = "") ->
         task.note = (task.note + "\n" if task.note else "") + note
     record(session, actor, "task", task.id, "completed", incident_id=task.incident_id, note=note,
            on_time=now <= task.due_at)
+    cancel_pending(session, task.incident_id, actor, "任务已完成", task_id=task.id)
     # a task change is a change of the incident: bump its version so stale screens notice
     incident.updated_at = now
     session.flush()

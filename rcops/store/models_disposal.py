@@ -1,0 +1,122 @@
+"""Disposal tables: durable escalations, queued notifications with their send log,
+and analysis reports with their attachments.
+
+Escalations and notifications live in the store so that a restart of the
+scheduler process neither loses nor repeats them: an escalation is unique per
+(task, level), a notification unique per de-duplication key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .models import Base, utcnow
+
+
+class Escalation(Base):
+    """A breach of a task's deadline (超时督办) and whom it escalates to."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("task_id", "level", name="uq_escalation_task_level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    #: when it fires (UTC); pending until then
+    due_at: Mapped[datetime]
+    #: pending / fired / cancelled
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    action: Mapped[str] = mapped_column(String(300), default="")
+    fired_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(100))
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """One message to one target (an address or a robot URL), queued until sent."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("dedup_key", name="uq_notification_dedup"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalation.id"))
+    tier_code: Mapped[str] = mapped_column(String(8), default="")
+    role: Mapped[str] = mapped_column(String(50), default="")
+    #: email / webhook / wecom / dingtalk / feishu
+    channel: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(2000))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    dedup_key: Mapped[str] = mapped_column(String(300))
+    #: queued / sent / failed / cancelled
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationAttempt(Base):
+    """Every send, with its result (发送日志)."""
+
+    __tablename__ = "notification_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class AnalysisReport(Base):
+    """One version of an incident's analysis report (舆情分析报告)."""
+
+    __tablename__ = "analysis_report"
+    __table_args__ = (UniqueConstraint("incident_id", "version", name="uq_report_incident_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: draft / submitted / archived / superseded
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    title: Mapped[str] = mapped_column(String(500))
+    content_html: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(String(1000), default="")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_report.id"))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[datetime | None]
+    archived_by: Mapped[str | None] = mapped_column(String(100))
+    archived_at: Mapped[datetime | None]
+
+    attachments: Mapped[list[ReportAttachment]] = relationship(
+        back_populates="report", order_by="ReportAttachment.name", cascade="all, delete-orphan"
+    )
+
+
+class ReportAttachment(Base):
+    """A file of a report (the volume chart …); sealed with the report."""
+
+    __tablename__ = "report_attachment"
+    __table_args__ = (UniqueConstraint("report_id", "name", name="uq_report_attachment_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("analysis_report.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    report: Mapped[AnalysisReport] = relationship(back_populates="attachments")
