@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rcops.store.access import require
 from rcops.store.audit import record
 from rcops.store.models import PlanStep, ResponsePlan, Tier
 
@@ -26,6 +27,7 @@ def _stored_steps(plan: ResponsePlan) -> list[StepDef]:
 
 def install_rules(session: Session, rules: Rules, actor: str) -> dict[str, int]:
     """Store ``rules``: changed tiers get a new version, changed plans a new plan version."""
+    require(session, actor, "plans.edit")
     changed = {"tiers": 0, "plans": 0}
     existing = {t.code: t for t in session.scalars(select(Tier))}
     for td in rules.tiers:

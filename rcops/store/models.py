@@ -364,3 +364,4 @@ class AuditEvent(Base):
 # tables on ``Base.metadata`` so that migrations and every session see them.
 # One line per area:
 from rcops.store import models_disposal as _models_disposal  # noqa: E402,F401  (disposal)
+from rcops.store import models_accounts as _models_accounts  # noqa: E402,F401  (accounts)

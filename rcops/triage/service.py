@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcops.classifier.tiering import rank_of
 from rcops.plans.store_io import tier_defs
+from rcops.store.access import require
 from rcops.store.audit import record
 from rcops.store.models import (
     AuditEvent,
@@ -65,6 +66,7 @@ def confirm_tier(
     expected_version: int | None = None,
 ) -> Incident:
     """研判: confirm the suggested tier, or correct it to ``tier_code``; the label teaches the classifier."""
+    require(session, actor, "incident.confirm")
     incident = get_incident(session, incident_id, expected_version)
     tiers = tier_defs(session)
     codes = {t.code for t in tiers}
@@ -97,6 +99,7 @@ def confirm_tier(
 
 
 def start_disposal(session: Session, incident_id: int, actor: str, expected_version: int | None = None) -> Incident:
+    require(session, actor, "incident.dispose")
     incident = get_incident(session, incident_id, expected_version)
     _move(session, incident, IncidentState.disposing.value, actor)
     cancel_pending(session, incident.id, actor, "事件已进入处置")
@@ -106,6 +109,7 @@ def start_disposal(session: Session, incident_id: int, actor: str, expected_vers
 
 def resolve(session: Session, incident_id: int, actor: str, note: str = "",
             expected_version: int | None = None) -> Incident:
+    require(session, actor, "incident.resolve")
     incident = get_incident(session, incident_id, expected_version)
     _move(session, incident, IncidentState.resolved.value, actor, note=note)
     cancel_pending(session, incident.id, actor, "事件已处置完毕")
@@ -114,6 +118,7 @@ def resolve(session: Session, incident_id: int, actor: str, note: str = "",
 
 
 def reopen(session: Session, incident_id: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
+    require(session, actor, "incident.reopen")
     incident = get_incident(session, incident_id, expected_version)
     if not reason.strip():
         raise InvalidAction("重新打开事件须填写理由")
@@ -129,6 +134,7 @@ def reopen(session: Session, incident_id: int, actor: str, reason: str, expected
 
 def dismiss(session: Session, incident_id: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
     """排除: not a real incident. Open tasks are cancelled (never deleted); the label teaches the classifier."""
+    require(session, actor, "incident.dismiss")
     incident = get_incident(session, incident_id, expected_version)
     if not reason.strip():
         raise InvalidAction("排除事件须填写理由")
@@ -146,6 +152,7 @@ def dismiss(session: Session, incident_id: int, actor: str, reason: str, expecte
 
 
 def complete_task(session: Session, task_id: int, actor: str, note: str = "") -> Task:
+    require(session, actor, "task.complete")
     task = session.get(Task, task_id)
     if task is None:
         raise TaskNotFound(f"找不到编号为 {task_id} 的任务")

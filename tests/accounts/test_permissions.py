@@ -1,0 +1,88 @@
+"""Role × action over the real functions: each role is refused exactly what the matrix refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rcops.operations import accounts
+from rcops.plans.schema import load_rules_file
+from rcops.plans.store_io import install_rules
+from rcops.store.access import MATRIX, PermissionDenied, allowed, require
+from rcops.store.models import AuditEvent, Incident, Task
+from rcops.triage import service
+from tests.dashboard.conftest import TITLE_II, populate
+
+ROLES = ["admin", "operator", "institution", "auditor"]
+
+
+def _task(s: Session, incident_id: int) -> int:
+    return s.scalars(select(Task.id).where(Task.incident_id == incident_id).order_by(Task.position)).first()
+
+
+#: action → a call of the real function doing it, as ``actor``
+CALLS: dict[str, Callable[[Session, int, str], Any]] = {
+    "incident.confirm": lambda s, i, a: service.confirm_tier(s, i, a),
+    "incident.dismiss": lambda s, i, a: service.dismiss(s, i, a, reason="误报"),
+    "incident.dispose": lambda s, i, a: service.start_disposal(s, service.confirm_tier(s, i, "admin").id, a),
+    "incident.resolve": lambda s, i, a: service.resolve(
+        s, service.start_disposal(s, service.confirm_tier(s, i, "admin").id, "admin").id, a),
+    "incident.reopen": lambda s, i, a: service.reopen(s, service.dismiss(s, i, "admin", reason="误报").id, a,
+                                                      reason="有新进展"),
+    "task.complete": lambda s, i, a: service.complete_task(s, _task(s, i), a),
+    "plans.edit": lambda s, i, a: install_rules(s, load_rules_file(), a),
+    "users.manage": lambda s, i, a: accounts.create_user(s, "newcomer", "operator", "long-enough-pw", actor=a),
+}
+
+
+@pytest.fixture
+def world(session_factory):  # type: ignore[no-untyped-def]
+    seeded = populate(session_factory)
+    with session_factory.begin() as s:
+        for role in ROLES:
+            accounts.create_user(s, role, role, f"{role}-password")
+    return session_factory, seeded.ids[TITLE_II]
+
+
+@pytest.mark.parametrize("action", sorted(CALLS))
+@pytest.mark.parametrize("role", ROLES)
+def test_role_action_matrix_over_the_real_functions(world, role: str, action: str) -> None:
+    factory, incident_id = world
+    with factory() as s:
+        before = s.scalar(select(Incident.row_version).where(Incident.id == incident_id))
+        audit_before = len(s.scalars(select(AuditEvent.id)).all())
+    if allowed(role, action):
+        with factory.begin() as s:
+            CALLS[action](s, incident_id, role)
+        with factory() as s:
+            assert any(e.actor == role for e in s.scalars(select(AuditEvent)))
+    else:
+        with pytest.raises(PermissionDenied, match="无权"), factory.begin() as s:
+            CALLS[action](s, incident_id, role)
+        with factory() as s:  # nothing was written
+            assert s.scalar(select(Incident.row_version).where(Incident.id == incident_id)) == before
+            assert len(s.scalars(select(AuditEvent.id)).all()) == audit_before
+
+
+def test_the_matrix_is_what_the_roles_mean() -> None:
+    assert MATRIX["admin"] >= MATRIX["operator"] | MATRIX["auditor"] | MATRIX["institution"]
+    assert not {a for a in MATRIX["auditor"] if a.endswith((".confirm", ".dismiss", ".edit", ".manage", ".complete"))}
+    assert "plans.edit" not in MATRIX["operator"] and "plans.edit" not in MATRIX["institution"]
+    assert not allowed("institution", "mentions.export") and allowed("auditor", "audit.view")
+
+
+def test_unknown_or_deactivated_names_and_system_judgements_are_refused(world) -> None:
+    factory, incident_id = world
+    with pytest.raises(PermissionDenied, match="不存在或已停用"), factory.begin() as s:
+        service.confirm_tier(s, incident_id, "stranger")
+    with pytest.raises(PermissionDenied, match="系统不能代为执行"), factory.begin() as s:
+        service.confirm_tier(s, incident_id, "system")
+    with factory.begin() as s:
+        install_rules(s, load_rules_file(), "system")  # `rcops init` runs as the system
+        accounts.set_active(s, "operator", False, actor="admin")
+    with pytest.raises(PermissionDenied, match="不存在或已停用"), factory.begin() as s:
+        require(s, "operator", "task.complete")
