@@ -197,6 +197,8 @@ def eval_sets(shared_dir: Path) -> dict[str, list[Example]]:
         sets["finfe_unseen"] = load_finfe_unseen_eval(shared_dir)
     if (shared_dir / SMP2020 / _SMP_FILES["usual_test"]).is_file():
         sets["smp2020_usual"] = load_smp2020(shared_dir, "usual_test")
+    if (shared_dir / SMP2020 / _SMP_FILES["virus_test"]).is_file():
+        sets["smp2020_virus"] = load_smp2020(shared_dir, "virus_test")
     return sets
 
 

@@ -1,19 +1,29 @@
 """Measure a risk model on the evaluation sets that exist in the shared folder.
 
 Sets: ``finnsp`` (FinNSP eval), ``finfe_unseen`` (FinFE eval texts unseen in
-train), ``smp2020_usual`` (SMP2020-EWECT usual test, angry/sad/fear = negative).
-For each, the model is compared with two baselines at threshold 0.5:
+train), ``smp2020_usual`` and ``smp2020_virus`` (SMP2020-EWECT usual / virus
+test, angry/sad/fear = negative; never trained on). For each, the model is
+compared with baselines at threshold 0.5:
 
 * ``majority`` — always predicts the majority class of the model's training data;
 * ``lexicon`` — predicts negative when the text contains any word of
-  :data:`NEGATIVE_LEXICON`.
+  :data:`NEGATIVE_LEXICON`;
+* ``snownlp`` — SnowNLP's sentiment (probability of positive) below 0.5, when the
+  ``snownlp`` package is installed. SnowNLP is slow (~25 ms a text), so its
+  predictions are cached on disk by text hash (``<data_dir>/cache/snownlp.json``).
 
 Reported per system: precision, recall and F1 of the negative class (label 1)
-and macro-F1 over both classes.
+as ``precision``, ``recall``, ``negative_f1``, the F1 of the other class
+``not_negative_f1``, and macro-F1 over both classes ``macro_f1``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +33,8 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from rcops.classifier.data import Example, eval_sets
 from rcops.classifier.model import RiskModel
 from rcops.store.settings import Settings
+
+log = logging.getLogger(__name__)
 
 THRESHOLD = 0.5
 
@@ -40,55 +52,139 @@ SET_TITLES = {
     "finnsp": "FinNSP 验证集",
     "finfe_unseen": "FinFE 未见验证集",
     "smp2020_usual": "SMP2020 通用测试集",
+    "smp2020_virus": "SMP2020 疫情测试集",
 }
-SYSTEMS = {"model": "模型", "majority": "多数类基线", "lexicon": "关键词基线"}
+SYSTEMS = {"model": "模型", "majority": "多数类基线", "lexicon": "关键词基线", "snownlp": "SnowNLP"}
 
 
 def lexicon_predict(texts: Sequence[str]) -> list[int]:
     return [int(any(w in t for w in NEGATIVE_LEXICON)) for t in texts]
 
 
-def _metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, float]:
+def snownlp_available() -> bool:
+    try:
+        import snownlp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class SnowNLPBaseline:
+    """SnowNLP sentiment as a baseline: negative when P(positive) < 0.5.
+
+    Probabilities are cached in a JSON file keyed by the sha1 of the text, written
+    atomically, so a second ``rcops evaluate`` does not pay SnowNLP's cost again."""
+
+    def __init__(self, cache_file: Path | None = None) -> None:
+        self.cache_file = cache_file
+        self.cache: dict[str, float] = {}
+        if cache_file is not None and cache_file.is_file():
+            try:
+                loaded = json.loads(cache_file.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self.cache = {str(k): float(v) for k, v in loaded.items()}
+            except (ValueError, TypeError, UnicodeDecodeError):
+                log.warning("SnowNLP 缓存文件 %s 已损坏，将重新计算。", cache_file)
+        self._dirty = False
+
+    def positive(self, texts: Sequence[str]) -> list[float]:
+        from snownlp import SnowNLP
+
+        out = []
+        for text in texts:
+            key = hashlib.sha1(text.encode("utf-8")).hexdigest()
+            if key not in self.cache:
+                self.cache[key] = float(SnowNLP(text).sentiments) if text.strip() else 0.5
+                self._dirty = True
+            out.append(self.cache[key])
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[int]:
+        return [int(p < THRESHOLD) for p in self.positive(texts)]
+
+    def flush(self) -> None:
+        if not self._dirty or self.cache_file is None:
+            return
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="snownlp.", suffix=".tmp", dir=self.cache_file.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self.cache, fh)
+        os.replace(tmp, self.cache_file)
+        self._dirty = False
+
+
+def metrics(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, float]:
+    """Precision, recall and F1 of the negative class, F1 of the other, macro-F1."""
     p, r, f, _ = precision_recall_fscore_support(
-        y_true, y_pred, labels=[1], average=None, zero_division=0
+        y_true, y_pred, labels=[1, 0], average=None, zero_division=0
     )
     macro = f1_score(y_true, y_pred, labels=[0, 1], average="macro", zero_division=0)
     return {
         "precision": round(float(p[0]), 4),
         "recall": round(float(r[0]), 4),
-        "f1": round(float(f[0]), 4),
+        "negative_f1": round(float(f[0]), 4),
+        "not_negative_f1": round(float(f[1]), 4),
         "macro_f1": round(float(macro), 4),
     }
 
 
-def evaluate_examples(model: RiskModel, examples: Sequence[Example], majority_class: int) -> dict[str, Any]:
+def evaluate_examples(
+    model: RiskModel,
+    examples: Sequence[Example],
+    majority_class: int,
+    snow: SnowNLPBaseline | None = None,
+    threshold: float = THRESHOLD,
+) -> dict[str, Any]:
     texts = [t for t, _ in examples]
     y = [label for _, label in examples]
     scores = model.score(texts)
-    return {
+    out: dict[str, Any] = {
         "n": len(examples),
         "negatives": sum(y),
-        "model": _metrics(y, [int(s >= THRESHOLD) for s in scores]),
-        "majority": _metrics(y, [majority_class] * len(y)),
-        "lexicon": _metrics(y, lexicon_predict(texts)),
+        "model": metrics(y, [int(s >= threshold) for s in scores]),
+        "majority": metrics(y, [majority_class] * len(y)),
+        "lexicon": metrics(y, lexicon_predict(texts)),
     }
+    if snow is not None:
+        out["snownlp"] = metrics(y, snow.predict(texts))
+    return out
 
 
-def evaluate(model: RiskModel, settings: Settings) -> dict[str, Any]:
-    """Scores of *model* and the two baselines on every evaluation set present.
+def evaluate(model: RiskModel, settings: Settings, snownlp: bool = True) -> dict[str, Any]:
+    """Scores of *model* and the baselines on every evaluation set present
+    (SnowNLP too when *snownlp* and the package is installed).
 
     The result is also stored in ``model.metadata["metrics"]`` (saved with the model
     the next time it is saved)."""
     majority = int(model.metadata.get("data", {}).get("majority_class", 0))
+    threshold = float(model.metadata.get("threshold", THRESHOLD))
     sets = eval_sets(Path(settings.shared_data_dir))
+    snow = SnowNLPBaseline(Path(settings.data_dir) / "cache" / "snownlp.json") if snownlp and snownlp_available() else None
+    try:
+        per_set = {name: evaluate_examples(model, ex, majority, snow, threshold) for name, ex in sets.items()}
+    finally:
+        if snow is not None:
+            snow.flush()
     result: dict[str, Any] = {
         "model_version": model.version,
-        "threshold": THRESHOLD,
+        "threshold": threshold,
         "majority_class": majority,
-        "sets": {name: evaluate_examples(model, ex, majority) for name, ex in sets.items()},
+        "sets": per_set,
     }
     model.metadata["metrics"] = result
     return result
+
+
+def as_json(result: dict[str, Any]) -> dict[str, Any]:
+    """The shape of ``rcops evaluate --json``: one object keyed by evaluation set,
+    each holding per-method results, plus ``_meta`` with the model version."""
+    out: dict[str, Any] = {
+        name: {"n": res["n"], "negatives": res["negatives"],
+               **{k: v for k, v in res.items() if k in SYSTEMS}}
+        for name, res in result.get("sets", {}).items()
+    }
+    out["_meta"] = {k: result.get(k) for k in ("model_version", "threshold", "majority_class")}
+    return out
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -97,10 +193,12 @@ def format_table(result: dict[str, Any]) -> str:
     rows: list[tuple[str, ...]] = []
     for name, res in result.get("sets", {}).items():
         for key, label in SYSTEMS.items():
+            if key not in res:
+                continue
             m = res[key]
             rows.append((
                 SET_TITLES.get(name, name), str(res["n"]), str(res["negatives"]), label,
-                f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", f"{m['macro_f1']:.3f}",
+                f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['negative_f1']:.3f}", f"{m['macro_f1']:.3f}",
             ))
     if not rows:
         return "没有可用的评估数据集（共享数据目录不存在）。"
@@ -123,4 +221,7 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-__all__ = ["evaluate", "evaluate_examples", "format_table", "lexicon_predict", "NEGATIVE_LEXICON", "THRESHOLD"]
+__all__ = [
+    "evaluate", "evaluate_examples", "format_table", "lexicon_predict", "metrics", "as_json",
+    "SnowNLPBaseline", "snownlp_available", "NEGATIVE_LEXICON", "THRESHOLD",
+]

@@ -83,10 +83,15 @@ def build_pipeline() -> Pipeline:
 class RiskModel:
     """A fitted risk pipeline with its version and metadata."""
 
-    def __init__(self, pipeline: Pipeline, version: str, metadata: dict[str, Any]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, version: str, metadata: dict[str, Any], extras: dict[str, Any] | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.version = version
         self.metadata = metadata
+        #: companion models saved in the same file: "category" (CategoryModel),
+        #: "abusive" (AbusiveModel); absent in files of older versions
+        self.extras: dict[str, Any] = dict(extras or {})
         classes = list(pipeline.classes_)
         if 1 not in classes:
             raise ModelFileError("模型不含“负面”类别（标签 1），无法使用。请运行 `rcops train` 重新训练。")
@@ -105,6 +110,16 @@ class RiskModel:
     def score_one(self, text: str) -> float:
         return self.score([text])[0]
 
+    @property
+    def category(self) -> Any:
+        """The category model saved with this model, or None."""
+        return self.extras.get("category")
+
+    @property
+    def abusive(self) -> Any:
+        """The abusive-language model saved with this model, or None."""
+        return self.extras.get("abusive")
+
     def __repr__(self) -> str:
         return f"RiskModel(version={self.version!r})"
 
@@ -119,9 +134,10 @@ def _versions() -> dict[str, str]:
     }
 
 
-def train(settings: Settings, extra: Iterable[Example] = ()) -> RiskModel:
+def train(settings: Settings, extra: Iterable[Example] = (), with_extras: bool = True) -> RiskModel:
     """Fit a new model on :func:`training_set` (shared data when present, the seed set,
-    and *extra* operator labels)."""
+    and *extra* operator labels), with the companion category model and (when the
+    COLD data set is present) the abusive-language model."""
     tokenizer.configure(Path(settings.data_dir) / "cache")
     data, description = training_set(settings, extra)
     texts = [t for t, _ in data]
@@ -144,7 +160,18 @@ def train(settings: Settings, extra: Iterable[Example] = ()) -> RiskModel:
         },
     }
     log.info("风险模型 %s 训练完成：%d 条样本，用时 %.1f 秒", version, len(data), seconds)
-    return RiskModel(pipeline, version, metadata)
+    extras: dict[str, Any] = {}
+    if with_extras:
+        from rcops.classifier.category import CategoryModel
+
+        extras["category"] = CategoryModel.fit()
+        metadata["category"] = {"examples": extras["category"].n_examples, "classes": extras["category"].classes}
+        from rcops.classifier.abusive import cold_available, train_abusive
+
+        if cold_available(Path(settings.shared_data_dir)):
+            extras["abusive"] = train_abusive(Path(settings.shared_data_dir))
+            metadata["abusive"] = extras["abusive"].describe()
+    return RiskModel(pipeline, version, metadata, extras)
 
 
 def save(model: RiskModel, path: str | Path) -> Path:
@@ -156,6 +183,7 @@ def save(model: RiskModel, path: str | Path) -> Path:
         "version": model.version,
         "metadata": model.metadata,
         "pipeline": pickle.dumps(model.pipeline, protocol=pickle.HIGHEST_PROTOCOL),
+        "extras": pickle.dumps(model.extras, protocol=pickle.HIGHEST_PROTOCOL),
     }
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
@@ -193,6 +221,12 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return dict(_read_payload(Path(path))["metadata"])
 
 
+def read_header(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """The version and metadata of a model file, without unpickling the pipeline."""
+    payload = _read_payload(Path(path))
+    return str(payload.get("version", "")), dict(payload["metadata"])
+
+
 def load(path: str | Path) -> RiskModel:
     """Load a model file; refuse corrupt files and files written by another
     scikit-learn major.minor version (:class:`ModelFileError`)."""
@@ -209,13 +243,16 @@ def load(path: str | Path) -> RiskModel:
         with warnings.catch_warnings():
             warnings.simplefilter("error", InconsistentVersionWarning)
             pipeline = pickle.loads(payload["pipeline"])
+            extras = pickle.loads(payload["extras"]) if isinstance(payload.get("extras"), bytes) else {}
     except InconsistentVersionWarning as exc:
         raise _refuse(path, f"模型内部组件的 scikit-learn 版本不一致（{exc.original_sklearn_version}）") from exc
     except Exception as exc:  # noqa: BLE001
         raise _refuse(path, f"模型内容无法还原（{type(exc).__name__}: {exc}）") from exc
     if not isinstance(pipeline, Pipeline) or not hasattr(pipeline, "classes_"):
         raise _refuse(path, "文件中不是训练好的模型")
-    return RiskModel(pipeline, str(payload.get("version", "")), metadata)
+    if not isinstance(extras, dict):
+        raise _refuse(path, "文件中的附属模型格式不对")
+    return RiskModel(pipeline, str(payload.get("version", "")), metadata, extras)
 
 
 def current_path(settings: Settings) -> Path:
@@ -235,7 +272,9 @@ def load_or_train(settings: Settings) -> RiskModel:
     else:
         log.info("没有找到模型文件 %s，开始训练。", path)
     model = train(settings)
-    save(model, path)
+    from rcops.classifier.versions import save_version  # imports this module
+
+    save_version(model, settings)  # kept as a version, and made current atomically
     return model
 
 
@@ -246,6 +285,7 @@ __all__ = [
     "save",
     "load",
     "read_metadata",
+    "read_header",
     "load_or_train",
     "current_path",
     "CURRENT_FILE",

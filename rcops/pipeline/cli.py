@@ -1,7 +1,8 @@
 """``rcops``: the command line of the operations back office.
 
-Commands: init, run (scheduler), crawl SOURCE, console, demo, status, train,
-evaluate. Each opens the settings once, opens a session for its work, and
+Commands: init, run (scheduler), crawl SOURCE, console, demo, status; feature
+areas add theirs from ``rcops.pipeline.commands`` (train, evaluate, grade,
+models …). Each opens the settings once, opens a session for its work, and
 calls the same functions as the console and the scheduler.
 """
 
@@ -289,41 +290,6 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出
         table.add_row(r["source"], r["status"], r["started_at"][:19], str(r["items_seen"]), str(r["items_stored"]),
                       str(r["items_duplicate"]), str(r["runs_total"]), r["error"] or "")
     out.print(table)
-
-
-@app.command()
-def train() -> None:
-    """训练风险模型（仅用训练集与种子集），保存为当前模型。"""
-    from rcops.classifier.model import save
-    from rcops.classifier.model import train as train_model
-
-    settings = get_settings()
-    _setup_logging(settings)
-    t0 = time.monotonic()
-    try:
-        model = train_model(settings)
-        save(model, settings.model_dir / "risk-current.joblib")
-    except Exception as exc:  # noqa: BLE001
-        raise _fail(str(exc)) from exc
-    out.print(f"[green]模型 {model.version} 已保存[/]（{time.monotonic() - t0:.1f} 秒）")
-
-
-@app.command()
-def evaluate(as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False) -> None:
-    """在评测集上评估当前模型，并与多数类基线、关键词基线对比。"""
-    from rcops.classifier.evaluate import evaluate as run_eval
-    from rcops.classifier.evaluate import format_table
-
-    settings = get_settings()
-    _setup_logging(settings)
-    try:
-        result = run_eval(_load_model(settings), settings)
-    except Exception as exc:  # noqa: BLE001
-        raise _fail(str(exc)) from exc
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        out.print(format_table(result))
 
 
 def _register_areas() -> None:

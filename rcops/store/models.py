@@ -186,6 +186,9 @@ class Mention(Base):
     tier_code: Mapped[str | None] = mapped_column(String(8))
     grade_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     model_version: Mapped[str | None] = mapped_column(String(64))
+    #: risk category (classifier.category.CATEGORIES, e.g. "暴力催收") and abusive-language flag
+    category: Mapped[str | None] = mapped_column(String(40))
+    abusive: Mapped[bool | None]
     graded_at: Mapped[datetime | None]
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
 

@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rcops.classifier.grading import annotate_scored, mention_fields
 from rcops.classifier.tiering import Grade, Signals, assign_tier, rank_of
 from rcops.plans.schema import TierDef
 from rcops.plans.store_io import current_plan, tier_defs
@@ -58,9 +59,11 @@ def grade_pending(session: Session, scorer: Scorer, tiers: list[TierDef], limit:
     if not mentions:
         return 0
     levels = _media_levels(session, {m.source_id for m in mentions})
-    scores = scorer.score([f"{m.title}。{m.text}" for m in mentions])
+    texts = [f"{m.title}。{m.text}" for m in mentions]
+    scores = scorer.score(texts)
+    notes = annotate_scored(scorer, texts, scores)  # category and abusive flag, when the model has them
     now = utcnow()
-    for m, score in zip(mentions, scores, strict=True):
+    for m, score, note in zip(mentions, scores, notes, strict=True):
         grade = assign_tier(
             Signals(
                 risk_score=float(score),
@@ -72,7 +75,8 @@ def grade_pending(session: Session, scorer: Scorer, tiers: list[TierDef], limit:
         )
         m.risk_score = float(score)
         m.tier_code = grade.tier_code
-        m.grade_explanation = grade.explanation
+        m.grade_explanation = {**grade.explanation, **note}
+        m.category, m.abusive = mention_fields(note)
         m.model_version = scorer.version
         m.graded_at = now
     return len(mentions)

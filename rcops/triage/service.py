@@ -177,6 +177,26 @@ def complete_task(session: Session, task_id: int, actor: str, note: str = "") ->
     return task
 
 
+def assign_task(session: Session, task_id: int, actor: str, assignee: str, note: str = "") -> Task:
+    """Give a task to a named person (指派/改派); the previous owner is kept in the audit trail."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise TaskNotFound(f"找不到编号为 {task_id} 的任务")
+    if not assignee.strip():
+        raise InvalidAction("指派任务须填写负责人")
+    if task.status != TaskStatus.open.value:
+        raise InvalidAction(f"任务“{task.title}”已结束（{task.status}），不能再指派")
+    before = task.assignee
+    task.assignee = assignee.strip()
+    record(session, actor, "task", task.id, "assigned", incident_id=task.incident_id, from_assignee=before,
+           to_assignee=task.assignee, note=note)
+    incident = session.get(Incident, task.incident_id)
+    assert incident is not None
+    incident.updated_at = utcnow()
+    session.flush()
+    return task
+
+
 # --------------------------------------------------------------------------- queries
 
 

@@ -118,7 +118,7 @@ def test_no_evaluation_text_is_in_the_training_set(tmp_path: Path) -> None:
     data, desc = training_set(make_settings(tmp_path, SHARED_DATA))
     train_texts = {t for t, _ in data}
     sets = eval_sets(SHARED_DATA)
-    assert set(sets) == {"finnsp", "finfe_unseen", "smp2020_usual"}
+    assert set(sets) == {"finnsp", "finfe_unseen", "smp2020_usual", "smp2020_virus"}
     for name, examples in sets.items():
         leaked = {t for t, _ in examples} & train_texts
         assert not leaked, f"{name}: {len(leaked)} eval texts in training data"

@@ -13,7 +13,7 @@ import importlib
 import typer
 
 #: modules of rcops.pipeline.commands, in the order their commands are listed
-AREAS: list[str] = []
+AREAS: list[str] = ["disposal"]
 
 
 def register_all(app: typer.Typer) -> None:
