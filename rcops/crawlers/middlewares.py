@@ -15,7 +15,9 @@ sites lie in every one of those places:
 7. last resort GB18030 with replacement characters.
 
 The number of U+FFFD replacement characters in the decoded text is counted
-(``rcops/replacement_chars`` in the crawl stats) as a health signal.
+(``rcops/replacement_chars`` in the crawl stats), and pages with at least
+``GARBLED_PAGE_MIN_CHARS`` of them as mis-decoded (``rcops/garbled_pages``):
+the health signal behind the ``乱码`` flag (see ``rcops.crawlers.health``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from w3lib.encoding import (
     read_bom,
     resolve_encoding,
 )
+
+from .health import GARBLED_PAGE_MIN_CHARS
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -129,6 +133,8 @@ class EncodingMiddleware:
         replacements = new.text.count("\ufffd")
         if stats is not None and replacements:
             stats.inc_value("rcops/replacement_chars", replacements)
+            if replacements >= GARBLED_PAGE_MIN_CHARS:
+                stats.inc_value("rcops/garbled_pages")
         if replacements:
             logger.warning("%s 以 %s 解码后含 %d 个替换字符（%s）", response.url, encoding, replacements, why)
         request.meta["rcops_encoding"] = {

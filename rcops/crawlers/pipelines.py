@@ -29,11 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rcops.store.db import make_engine, make_sessionmaker
-from rcops.store.models import CrawlRun, Mention, MonitoringScheme
+from rcops.store.models import CrawlRun, Mention
 
 from .canonical import canonical_url, content_hash
+from .health import STAT_GARBLED_PAGES, STAT_REPLACEMENT_CHARS
 from .items import MentionItem
 from .masking import mask_personal_data
+from .schemes import enabled_schemes, match_all, match_scheme
+from .stories import StoryIndex, attach
 from .spiders.base import PROBLEM_PREFIX, REASON_PREFIX
 from .textutil import clean_text, html_to_text, looks_like_html
 
@@ -61,7 +64,11 @@ def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
     }
     replacement = int(stats.get(STAT_PREFIX + "replacement_chars", 0) or 0)
     if replacement:
-        reasons["解码替换字符数"] = replacement
+        reasons[STAT_REPLACEMENT_CHARS] = replacement
+        reasons[STAT_GARBLED_PAGES] = int(stats.get(STAT_PREFIX + "garbled_pages", 0) or 0)
+    reposts = int(stats.get(STAT_PREFIX + "reposts", 0) or 0)
+    if reposts:
+        reasons["入库的转载（近似重复）"] = reposts
     values["stats"] = dict(sorted(reasons.items()))
     return values
 
@@ -169,27 +176,6 @@ class MaskPersonalDataPipeline(_Pipeline):
         return item
 
 
-def match_scheme(scheme: dict[str, Any], haystack: str) -> dict[str, list[str]] | None:
-    """Words of ``scheme`` found in ``haystack`` (casefolded), or None when it does not match.
-
-    Relevant: any subject word, and (no event words, or any event word), and no exclusion word.
-    Region words never decide; the ones found are recorded.
-    """
-
-    def found(group: str) -> list[str]:
-        return [w for w in scheme.get(group) or [] if w and w.casefold() in haystack]
-
-    subject = found("subject_words")
-    if not subject:
-        return None
-    event = found("event_words")
-    if scheme.get("event_words") and not event:
-        return None
-    if found("exclusion_words"):
-        return None
-    return {"subject": subject, "event": event, "region": found("region_words")}
-
-
 class SchemeMatchPipeline(_Pipeline):
     """Keep an item when at least one enabled monitoring scheme matches it (see :func:`match_scheme`)."""
 
@@ -200,19 +186,10 @@ class SchemeMatchPipeline(_Pipeline):
     def open_spider(self) -> None:
         ctx = store_context(self.crawler)
         with ctx.sessions() as session:
-            rows = session.scalars(
-                select(MonitoringScheme).where(MonitoringScheme.enabled.is_(True)).order_by(MonitoringScheme.id)
-            ).all()
-            self.schemes = [
-                {
-                    "name": row.name,
-                    "subject_words": list(row.subject_words or []),
-                    "region_words": list(row.region_words or []),
-                    "event_words": list(row.event_words or []),
-                    "exclusion_words": list(row.exclusion_words or []),
-                }
-                for row in rows
-            ]
+            self.schemes, problems = enabled_schemes(session)
+        for reason in problems:
+            logger.error(reason)
+            self.stats.set_value(PROBLEM_PREFIX + reason, 1)
         if not self.schemes:
             logger.warning("没有启用的监测方案：本次抓取的所有信息都将视为不相关")
             self.stats.set_value(PROBLEM_PREFIX + "没有启用的监测方案", 1)
@@ -220,12 +197,7 @@ class SchemeMatchPipeline(_Pipeline):
     def process_item(self, item: MentionItem) -> MentionItem:
         if not self.schemes:
             raise drop(self.crawler, "irrelevant", "没有启用的监测方案", log_level="DEBUG")
-        haystack = f"{item.title}\n{item.text}".casefold()
-        matched = {}
-        for scheme in self.schemes:
-            words = match_scheme(scheme, haystack)
-            if words is not None:
-                matched[scheme["name"]] = words
+        matched = match_all(self.schemes, item.title, item.text)
         if not matched:
             raise drop(self.crawler, "irrelevant", "不匹配任何监测方案", log_level="DEBUG")
         item.matched = matched
@@ -266,33 +238,41 @@ class DedupPipeline(_Pipeline):
 
 
 class StorePipeline(_Pipeline):
-    """One short transaction per item: the Mention and the run's counters so far."""
+    """One short transaction per item: the Mention, its place in a story chain
+    (near-duplicates across sources and runs, first source; see :mod:`.stories`),
+    and the run's counters so far."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.stories = StoryIndex()
 
     def process_item(self, item: MentionItem) -> MentionItem:
         ctx = store_context(self.crawler)
         counted = False
         try:
             with ctx.sessions.begin() as session:
-                session.add(
-                    Mention(
-                        source_id=ctx.source_id,
-                        crawl_run_id=ctx.run_id,
-                        url=item.url[:2000],
-                        canonical_url=item.canonical_url[:2000],
-                        content_hash=item.content_hash,
-                        title=item.title,
-                        text=item.text,
-                        author=item.author,
-                        published_at=item.published_at,
-                        crawled_at=datetime.now(timezone.utc),
-                        matched=item.matched,
-                        reach=int(item.reach or 0),
-                        masked_count=item.masked_count,
-                    )
+                mention = Mention(
+                    source_id=ctx.source_id,
+                    crawl_run_id=ctx.run_id,
+                    url=item.url[:2000],
+                    canonical_url=item.canonical_url[:2000],
+                    content_hash=item.content_hash,
+                    title=item.title,
+                    text=item.text,
+                    author=item.author,
+                    published_at=item.published_at,
+                    crawled_at=datetime.now(timezone.utc),
+                    matched=item.matched,
+                    reach=int(item.reach or 0),
+                    masked_count=item.masked_count,
                 )
+                session.add(mention)
                 session.flush()
+                attach(session, mention, self.stories)
                 self.stats.inc_value(STAT_PREFIX + "items_stored")
                 counted = True
+                if mention.spread_rank > 1:
+                    self.stats.inc_value(STAT_PREFIX + "reposts")
                 if ctx.run_id is not None:
                     run = session.get(CrawlRun, ctx.run_id)
                     if run is not None:

@@ -24,6 +24,8 @@ Shape of the file::
         region_words: []
         event_words: [挤兑, 诈骗]
         exclusion_words: [招聘]
+        expression: '(农信社 OR 农商行) AND NOT "招聘"'   # optional, see crawlers.expression;
+                                      # with it, subject_words may be empty
         enabled: true
 
 Config keys may also be written flat with dots (``"list.link": "ul a"``); they
@@ -34,7 +36,10 @@ every created or changed row writes an audit event in the caller's transaction.
 from __future__ import annotations
 
 import codecs
+import ipaddress
+import json
 import re
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -51,6 +56,8 @@ from rcops.store.audit import record
 from rcops.store.models import MonitoringScheme, Source
 
 from .exceptions import SourceConfigError
+from .expression import MAX_LENGTH, ExpressionError
+from .expression import parse as parse_expression
 
 SOURCE_KINDS = ("rss", "html")
 MEDIA_LEVELS = ("central", "provincial", "municipal", "industry", "self_media")
@@ -60,7 +67,7 @@ CONFIG_KEYS = {"encoding", "list", "detail", "max_items", "max_pages", "obey_rob
 LIST_KEYS = {"link", "next"}
 DETAIL_KEYS = {"title", "body", "published_at", "author"}
 SOURCE_FIELDS = ("name", "kind", "url", "interval_seconds", "enabled", "media_level", "region", "config")
-SCHEME_FIELDS = ("subject_words", "region_words", "event_words", "exclusion_words", "enabled")
+SCHEME_FIELDS = ("subject_words", "region_words", "event_words", "exclusion_words", "expression", "enabled")
 WORD_GROUPS = ("subject_words", "region_words", "event_words", "exclusion_words")
 
 
@@ -213,12 +220,21 @@ def validate_scheme(entry: Any, index: int) -> dict[str, Any]:
         raise SourceConfigError(f"{where}：必须是键值对")
     name = _text(where, "name", entry.get("name"), required=True, max_len=200)
     where = f"监测方案第 {index + 1} 项（name={name}）"
+    raw_expression = entry.get("expression")
+    expression = _text(where, "expression", raw_expression, required=False, max_len=MAX_LENGTH) or None
+    if expression is not None:
+        try:
+            parse_expression(expression)
+        except ExpressionError as exc:
+            raise SourceConfigError(f"{where} 字段 expression：{exc}") from None
     return {
         "name": name,
         **{
-            group: _words(where, group, entry.get(group), required=group == "subject_words")
+            # subject words may be left out when an expression says what to match
+            group: _words(where, group, entry.get(group), required=group == "subject_words" and expression is None)
             for group in WORD_GROUPS
         },
+        "expression": expression,
         "enabled": _bool(where, "enabled", entry.get("enabled", True)),
     }
 
@@ -257,6 +273,89 @@ def read_monitoring_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict
             seen.add(item[ident])
             result[section].append(item)
     return result
+
+
+LOCAL_HOSTNAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+def _this_machine_names() -> set[str]:
+    names = set(LOCAL_HOSTNAMES)
+    try:
+        names.add(socket.gethostname().lower())
+        names.add(socket.getfqdn().lower())
+    except OSError:  # pragma: no cover - no hostname at all
+        pass
+    return {n for n in names if n}
+
+
+def is_local_address(url: str) -> bool:
+    """Whether ``url`` points at this machine: loopback, unspecified or link-local
+    addresses, ``localhost`` (and ``*.localhost``), or this machine's own host name.
+    Decided from the URL alone; no name is looked up."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host:
+        return False
+    if host in _this_machine_names() or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def read_definition_file(path: str | Path) -> dict[str, Any]:
+    """A source-definition file (YAML, or JSON by its ``.json`` suffix) as a monitoring document.
+
+    The file may hold one source (a mapping with ``key``), a list of sources, or a
+    whole document with ``sources`` (and ``schemes``).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SourceConfigError(f"找不到信息源定义文件：{path}") from None
+    except UnicodeDecodeError:
+        raise SourceConfigError(f"信息源定义文件不是 UTF-8 编码：{path}") from None
+    try:
+        data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+    except json.JSONDecodeError as exc:
+        raise SourceConfigError(f"信息源定义文件 {path} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}") from None
+    except yaml.YAMLError as exc:
+        raise SourceConfigError(f"信息源定义文件 {path} 不是有效的 YAML：{exc}") from None
+    if isinstance(data, list):
+        return {"sources": data}
+    if isinstance(data, Mapping) and "key" in data:
+        return {"sources": [dict(data)]}
+    if isinstance(data, Mapping):
+        return dict(data)
+    raise SourceConfigError(f"信息源定义文件 {path}：应为一个信息源、信息源列表，或含 sources 的文档")
+
+
+def add_sources(
+    session: Session,
+    path_or_dict: str | Path | Mapping[str, Any],
+    actor: str,
+    *,
+    allow_local: bool = False,
+) -> dict[str, dict[str, list[str]]]:
+    """``rcops sources add FILE``: validate a definition file and upsert its sources (and schemes).
+
+    Addresses on this machine (see :func:`is_local_address`) are refused unless
+    ``allow_local``: a source definition must not make the crawler read local
+    services. Nothing is written when anything is invalid or refused.
+    """
+    doc = path_or_dict if isinstance(path_or_dict, Mapping) else read_definition_file(path_or_dict)
+    data = read_monitoring_config(doc)
+    if not allow_local:
+        local = [f"{item['key']}（{item['url']}）" for item in data["sources"] if is_local_address(item["url"])]
+        if local:
+            raise SourceConfigError(
+                f"信息源地址指向本机：{'、'.join(local)}；确属本机服务（如测试站点）时请加 --allow-local"
+            )
+    return load_monitoring_config(session, data, actor)
 
 
 def _upsert(
@@ -314,6 +413,9 @@ def load_monitoring_config(
 
 
 __all__ = [
+    "add_sources",
+    "is_local_address",
+    "read_definition_file",
     "load_monitoring_config",
     "read_monitoring_config",
     "validate_source",

@@ -51,7 +51,7 @@ def test_run_counters_from_crawl_stats() -> None:
         "items_duplicate": 0,
         "items_irrelevant": 3,
         "items_invalid": 0,
-        "stats": {"不匹配任何监测方案": 3, "解码替换字符数": 4},
+        "stats": {"不匹配任何监测方案": 3, "乱码页面数": 0, "解码替换字符数": 4},
     }
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from rcops.crawlers.timeparse import find_published, parse_published
@@ -99,3 +101,86 @@ def test_parse_published_never_raises(value: str) -> None:
 def test_date_shaped_text_never_raises(value: str, now: datetime) -> None:
     result = parse_published(value, now)
     assert result is None or result.utcoffset() == timedelta(0)
+
+
+# --------------------------------------------------------------------------- every form in the issue
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("前天", utc(2024, 4, 28, 16)),
+        ("前天 08:30", utc(2024, 4, 29, 0, 30)),
+        ("半小时前", NOW - timedelta(minutes=30)),
+        ("2周前", NOW - timedelta(weeks=2)),
+        ("04-30 10:00", utc(2024, 4, 30, 2)),  # MM-DD HH:MM: this year
+        ("4/30 10:00:30", utc(2024, 4, 30, 2, 0, 30)),
+        ("12-31 23:59", utc(2023, 12, 31, 15, 59)),  # not after the crawl day: last year
+        ("02-29 08:00", utc(2024, 2, 29, 0)),
+        ("1714442400", utc(2024, 4, 30, 2)),  # epoch seconds
+        ("1714442400.5", utc(2024, 4, 30, 2, 0, 0) + timedelta(milliseconds=500)),
+        ("1714442400000", utc(2024, 4, 30, 2)),  # epoch milliseconds
+        ("Tue, 30 Apr 2024 10:00:00 +0800", utc(2024, 4, 30, 2)),  # RFC 822
+        ("30 Apr 2024 10:00 +0800", utc(2024, 4, 30, 2)),
+        ("2024-04-30T10:00:00.123+08:00", utc(2024, 4, 30, 2, 0, 0, 123000)),  # ISO
+        ("2024-04-30T10:00:00+0800", utc(2024, 4, 30, 2)),
+    ],
+)
+def test_every_form_of_the_issue(value: str, expected: datetime) -> None:
+    assert parse_published(value, NOW) == expected
+
+
+def test_month_day_of_a_leap_day_read_in_a_common_year_is_the_last_leap_year() -> None:
+    assert parse_published("02-29 08:00", utc(2025, 3, 1)) == utc(2024, 2, 29, 0)
+
+
+@pytest.mark.parametrize("value", ["13-01 10:00", "02-30 10:00", "9999999999999", "123456789", "12345678901", "半天前"])
+def test_impossible_short_forms_give_none(value: str) -> None:
+    assert parse_published(value, NOW) is None
+
+
+def test_find_published_finds_month_day_without_year() -> None:
+    assert find_published("网友 张三 发表于 04-30 10:00 来自 iPhone", NOW) == utc(2024, 4, 30, 2)
+
+
+SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
+MOMENTS = st.datetimes(
+    # from 2002: epoch seconds have 10 digits since September 2001
+    min_value=datetime(2002, 1, 1), max_value=datetime(2024, 4, 30), timezones=st.just(timezone.utc)
+).map(lambda d: d.replace(microsecond=0))
+
+FORMS = {
+    "iso": lambda d: d.astimezone(SHANGHAI_TZ).isoformat(),
+    "iso-z": lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "rfc822": lambda d: format_datetime(d),
+    "rfc822-local": lambda d: format_datetime(d.astimezone(SHANGHAI_TZ)),
+    "epoch": lambda d: str(int(d.timestamp())),
+    "epoch-ms": lambda d: str(int(d.timestamp()) * 1000),
+    "cn": lambda d: d.astimezone(SHANGHAI_TZ).strftime("%Y年%-m月%-d日 %H:%M:%S"),
+    "numeric": lambda d: d.astimezone(SHANGHAI_TZ).strftime("%Y/%m/%d %H:%M:%S"),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(MOMENTS, st.sampled_from(sorted(FORMS)))
+def test_absolute_forms_round_trip(moment: datetime, form: str) -> None:
+    assert parse_published(FORMS[form](moment), NOW) == moment
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=24 * 300 - 1), st.integers(0, 59))
+def test_relative_and_yearless_forms_round_trip(hours_ago: int, minute: int) -> None:
+    moment = (NOW - timedelta(hours=hours_ago)).replace(minute=minute, second=0)
+    assume(moment <= NOW)
+    local = moment.astimezone(SHANGHAI_TZ)
+    assert parse_published(local.strftime("%m-%d %H:%M"), NOW) == moment
+    assert parse_published(local.strftime("%-m月%-d日 %H:%M"), NOW) == moment
+    minutes = int((NOW - moment).total_seconds() // 60)
+    assert parse_published(f"{minutes}分钟前", NOW) == NOW - timedelta(minutes=minutes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(categories=["Lu", "Ll"]), min_size=1, max_size=30))
+def test_letters_alone_are_never_a_time(value: str) -> None:
+    assume(value.strip().lower() not in {"z", "now"})
+    assert parse_published(value, NOW) is None
