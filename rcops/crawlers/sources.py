@@ -11,7 +11,8 @@ Shape of the file::
         enabled: true                 # optional, default true
         media_level: central          # central | provincial | municipal | industry | self_media
         region: ""                    # optional
-        config:                       # optional for rss; html needs list.link, detail.title, detail.body
+        config:                       # optional for rss; html needs list.link, and detail.title with
+                                      # detail.body, or neither (the article is then extracted automatically)
           encoding: gbk               # optional override
           list: {link: "ul.news a", next: "a.next"}
           detail: {title: h1, body: "div.article p", published_at: ".time", author: ".author"}
@@ -156,9 +157,15 @@ def _validate_config(where: str, kind: str, raw: Any) -> dict[str, Any]:
             if selector is not None:
                 _check_selector(where, f"config.{group}.{key}", selector)
     if kind == "html":
-        for group, key in (("list", "link"), ("detail", "title"), ("detail", "body")):
-            if not (config.get(group) or {}).get(key):
-                raise SourceConfigError(f"{where} 字段 config.{group}.{key}：html 类信息源必须配置此选择器")
+        if not (config.get("list") or {}).get("link"):
+            raise SourceConfigError(f"{where} 字段 config.list.link：html 类信息源必须配置此选择器")
+        detail = config.get("detail") or {}
+        if bool(detail.get("title")) != bool(detail.get("body")):
+            given, absent = ("title", "body") if detail.get("title") else ("body", "title")
+            raise SourceConfigError(
+                f"{where} 字段 config.detail.{absent}：已配置 detail.{given}，请同时配置 detail.{absent}；"
+                "两者都不配置时自动抽取正文"
+            )
     return config
 
 

@@ -195,7 +195,7 @@ def test_failing_sources_fail_their_runs_with_clear_reasons(
         "timeout": f"下载超时（1 秒）：{urls['timeout']}",
         "not-a-feed": f"不是有效的 RSS/Atom 订阅：{urls['not-a-feed']}",
         "refused": f"连接被拒绝（信息源未在服务或地址有误）：{refused_url}",
-        "no-selectors": "抓取内部错误：ValueError：html 信息源的 config 需要 list.link、detail.title 与 detail.body",
+        "no-selectors": "抓取内部错误：ValueError：html 信息源的 config 需要 list.link",
     }
     configure(engine, [rss_source(key, url) for key, url in urls.items()])
     with session_scope(engine) as session:  # bypasses validation on purpose: no selectors

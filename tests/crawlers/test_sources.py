@@ -112,7 +112,7 @@ def _source(**overrides: Any) -> dict[str, Any]:
         ({"sources": [_source(interval_seconds=0)]}, r"字段 interval_seconds：必须是不小于 5 的整数"),
         ({"sources": [_source(config={"encoding": "klingon"})]}, r"config.encoding：未知的编码"),
         ({"sources": [_source(config={"colour": "red"})]}, r"config：未知的键 colour"),
-        ({"sources": [_source(kind="html", config={"list": {"link": "a"}, "detail": {"title": "h1"}})]}, r"config.detail.body：html 类信息源必须配置"),
+        ({"sources": [_source(kind="html", config={"list": {"link": "a"}, "detail": {"title": "h1"}})]}, r"config.detail.body：已配置 detail.title，请同时配置 detail.body"),
         ({"sources": [_source(kind="html", config={"list": {"link": "a[["}, "detail": {"title": "h1", "body": "p"}})]}, r"config.list.link：选择器 'a\[\[' 无效"),
         ({"sources": [_source(config={"detail": {"title": "//h1[@"}})]}, r"config.detail.title：选择器"),
         ({"schemes": [{"name": "方案", "subject_words": []}]}, r"监测方案第 1 项（name=方案） 字段 subject_words：至少需要一个词"),

@@ -4,6 +4,9 @@ Config (``Source.config``)::
 
     list:   {link: <selector of detail links>, next: <selector of the next list page, optional>}
     detail: {title: <sel>, body: <sel>, published_at: <sel, optional>, author: <sel, optional>}
+            # optional: without title and body selectors the article is extracted
+            # automatically (rcops.crawlers.extract: trafilatura + our title/time layer);
+            # selectors that are given still win for their field
     max_items: 50        # detail pages per run
     max_pages: 1         # list pages per run (following list.next)
     encoding: gbk        # optional override
@@ -24,6 +27,7 @@ from parsel import Selector, SelectorList
 from scrapy.http import Response
 
 from ..items import MentionItem
+from ..extract import extract_article
 from ..textutil import clean_text
 from ..middlewares import encoding_info
 from ..timeparse import find_published
@@ -84,8 +88,10 @@ class ListDetailSpider(SourceSpider):
             name: self.cfg(f"detail.{name}") or None
             for name in ("title", "body", "published_at", "author")
         }
-        if not self.link_selector or not self.detail_selectors["title"] or not self.detail_selectors["body"]:
-            raise ValueError("html 信息源的 config 需要 list.link、detail.title 与 detail.body")
+        if not self.link_selector:
+            raise ValueError("html 信息源的 config 需要 list.link")
+        #: no title/body selectors: extract the article automatically
+        self.auto_extract = not (self.detail_selectors["title"] and self.detail_selectors["body"])
         self.scheduled: set[str] = set()
 
     async def start(self) -> AsyncIterator[Any]:
@@ -126,11 +132,20 @@ class ListDetailSpider(SourceSpider):
     def parse_detail(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
         title = clean_text(" ".join(texts(response, self.detail_selectors["title"])), keep_newlines=False)
         body = clean_text("\n".join(texts(response, self.detail_selectors["body"])))
-        values = {"title": title, "body": body}
-        missing = [label for key, label in REQUIRED_DETAIL if not values[key]]
         published_raw = " ".join(texts(response, self.detail_selectors["published_at"]))
         author = clean_text(" ".join(texts(response, self.detail_selectors["author"])), keep_newlines=False)
+        published_at = find_published(published_raw.strip(), self.crawl_started) if published_raw else None
         extra: dict[str, Any] = {"encoding": encoding_info(response)}
+        if self.auto_extract:
+            article = extract_article(response.text, response.url, self.crawl_started)
+            title = title or article.title
+            body = body or article.text
+            author = author or article.author
+            if published_at is None and article.published_at is not None:
+                published_at, published_raw = article.published_at, article.published_raw
+            extra["extracted"] = "auto"
+        values = {"title": title, "body": body}
+        missing = [label for key, label in REQUIRED_DETAIL if not values[key]]
         if missing:
             extra["missing"] = missing
         if published_raw:
@@ -140,7 +155,7 @@ class ListDetailSpider(SourceSpider):
             title=title,
             text=body,
             author=author[:200],
-            published_at=find_published(published_raw.strip(), self.crawl_started) if published_raw else None,
+            published_at=published_at,
             source_key=self.source_key,
             extra=extra,
         )
