@@ -72,6 +72,9 @@ class StepDef:
     deadline_minutes: int
     notify: tuple[str, ...] = ()
     on_breach: str = ""
+    #: "detection": ``deadline_minutes`` after the incident was detected;
+    #: "previous": after the previous step's deadline (YAML ``after_previous_minutes``)
+    relative_to: str = "detection"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,43 @@ def _check_condition(where: str, name: str, value: Any, problems: list[str]) -> 
     elif kind == "levels":
         if not isinstance(value, list) or not value or any(v not in MEDIA_LEVELS for v in value):
             problems.append(f"{where}：{name} 只能包含 {', '.join(MEDIA_LEVELS)}，实际为 {value!r}")
+
+
+def _implies(low: dict[str, Any], high: dict[str, Any]) -> bool:
+    """Whether every mention meeting rule group ``low`` also meets ``high`` (decided per condition)."""
+    for name, hv in high.items():
+        if name not in low or name not in CONDITIONS:
+            return False
+        lv, kind = low[name], CONDITIONS[name][1]
+        try:
+            if kind in ("fraction", "count"):
+                if not lv >= hv:
+                    return False
+            elif not set(lv) <= set(hv):
+                return False
+        except TypeError:
+            return False
+    return True
+
+
+def overlap_problems(tiers: list[TierDef]) -> list[str]:
+    """Rule groups that can never decide a tier: the same group twice, or a lower tier's group that
+    every time it holds also makes a higher tier hold (so the higher tier always wins)."""
+    problems: list[str] = []
+    ordered = sorted(tiers, key=lambda t: t.rank)
+    for a_i, high in enumerate(ordered):
+        for b in ordered[a_i:]:
+            for j, gb in enumerate(b.any_of):
+                for i, ga in enumerate(high.any_of):
+                    if b is high and i >= j:
+                        continue
+                    if gb == ga:
+                        problems.append(f"等级 {b.code} 规则组 {j + 1}：与等级 {high.code} 规则组 {i + 1} 完全相同（规则重叠）")
+                    elif b is not high and _implies(gb, ga):
+                        problems.append(
+                            f"等级 {b.code} 规则组 {j + 1}：凡满足它的信息也满足更高的等级 {high.code} 规则组 {i + 1}，"
+                            f"该规则组永远不会生效（规则重叠），请调整条件")
+    return problems
 
 
 def parse_rules(doc: Any) -> Rules:
@@ -163,6 +203,8 @@ def parse_rules(doc: Any) -> Rules:
     for r in {r for r in ranks if ranks.count(r) > 1 and r}:
         problems.append(f"rank {r}：多个等级使用了同一 rank")
 
+    problems.extend(overlap_problems(tiers))
+
     raw_plans = doc.get("plans", [])
     if not isinstance(raw_plans, list):
         problems.append("plans：应为列表")
@@ -189,12 +231,19 @@ def parse_rules(doc: Any) -> Rules:
                 problems.append(f"{swhere}：应为映射")
                 continue
             title, role, dl = s.get("title"), s.get("role"), s.get("deadline_minutes")
+            relative_to = "detection"
+            if "after_previous_minutes" in s:
+                if dl is not None:
+                    problems.append(f"{swhere}：deadline_minutes 与 after_previous_minutes 只能填一个")
+                elif j == 0:
+                    problems.append(f"{swhere}：第一步没有上一步，请用 deadline_minutes（自发现起计算）")
+                dl, relative_to = s.get("after_previous_minutes"), "previous"
             if not isinstance(title, str) or not title.strip():
                 problems.append(f"{swhere}：缺少标题 title")
             if role not in ROLES:
                 problems.append(f"{swhere}：未知角色 {role!r}，可用角色：{', '.join(ROLES)}")
             if dl is None:
-                problems.append(f"{swhere}：缺少时限 deadline_minutes")
+                problems.append(f"{swhere}：缺少时限 deadline_minutes（自发现起）或 after_previous_minutes（自上一步时限起）")
             elif isinstance(dl, bool) or not isinstance(dl, int) or dl <= 0:
                 problems.append(f"{swhere}：时限 deadline_minutes 应为正整数（分钟），实际为 {dl!r}")
             notify = s.get("notify", []) or []
@@ -202,7 +251,7 @@ def parse_rules(doc: Any) -> Rules:
                 problems.append(f"{swhere}：notify 只能包含已知角色，实际为 {notify!r}")
                 notify = []
             steps.append(StepDef(str(title or ""), str(role), dl if isinstance(dl, int) else 0,
-                                 tuple(notify), str(s.get("on_breach", "") or "")))
+                                 tuple(notify), str(s.get("on_breach", "") or ""), relative_to))
         plans.append(PlanDef(str(tier), str(p.get("name") or f"{tier} 级预案"), tuple(steps)))
     ptiers = [p.tier for p in plans]
     for c in {c for c in ptiers if ptiers.count(c) > 1}:

@@ -289,6 +289,10 @@ class Incident(Base):
     #: normalized text of the first mention, used to group later mentions
     signature: Mapped[str] = mapped_column(Text, default="")
     dismissed_reason: Mapped[str | None] = mapped_column(Text)
+    #: a lower tier asked for by an operator, waiting for an administrator's sign-off
+    pending_tier_code: Mapped[str | None] = mapped_column(String(8))
+    pending_tier_reason: Mapped[str | None] = mapped_column(Text)
+    pending_tier_by: Mapped[str | None] = mapped_column(String(100))
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}

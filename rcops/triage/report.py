@@ -64,7 +64,7 @@ ACTION_LABELS = {
     "tier_lowered": "降级（原任务保留）", "escalated": "超时督办", "escalations_cancelled": "取消待发督办",
     "completed": "完成任务", "overdue": "任务超时", "cancelled": "任务取消", "reopened": "任务重新打开",
     "assigned": "指派任务", "report_drafted": "起草分析报告", "report_submitted": "提交分析报告",
-    "report_archived": "归档分析报告",
+    "report_archived": "归档分析报告", "downgrade_requested": "申请降级（待审批）", "downgrade_rejected": "驳回降级申请",
 }
 
 
@@ -115,6 +115,12 @@ def tier_history(session: Session, incident_id: int) -> list[dict[str, str]]:
                         "why": _explain(d.get("explanation"))})
         elif e.action == "tier_corrected":
             out.append({"at": _local(e.at), "actor": e.actor, "change": f"{d.get('from_tier')} → {d.get('to_tier')} 级",
+                        "why": d.get("reason", "")})
+        elif e.action == "downgrade_requested":
+            out.append({"at": _local(e.at), "actor": e.actor, "change": f"申请降为 {d.get('to_tier')} 级（待管理方审批）",
+                        "why": d.get("reason", "")})
+        elif e.action == "downgrade_rejected":
+            out.append({"at": _local(e.at), "actor": e.actor, "change": f"驳回降为 {d.get('to_tier')} 级，维持 {d.get('from_tier')} 级",
                         "why": d.get("reason", "")})
         elif e.action == "tier_confirmed":
             out.append({"at": _local(e.at), "actor": e.actor, "change": f"确认 {d.get('tier')} 级", "why": "人工研判确认"})

@@ -81,6 +81,14 @@ def confirm_tier(
     elif incident.state not in OPEN_STATES:
         raise InvalidAction(f"事件已{incident.state}，不能再研判等级")
     old = incident.tier_code
+    if corrected and rank_of(target, tiers) > rank_of(old, tiers):
+        # lowering a tier needs an administrator's sign-off: until then the higher tier and its plan stand
+        incident.pending_tier_code, incident.pending_tier_reason, incident.pending_tier_by = target, reason, actor
+        record(session, actor, "incident", incident.id, "downgrade_requested", from_tier=old, to_tier=target,
+               reason=reason)
+        cancel_pending(session, incident.id, actor, "事件已研判确认")
+        session.flush()
+        return incident
     session.add(GradeLabel(incident_id=incident.id, suggested_tier_code=incident.suggested_tier_code,
                            tier_code=target, kind="correct" if corrected else "confirm", actor=actor, reason=reason))
     incident.tier_confirmed_by = actor
@@ -94,6 +102,37 @@ def confirm_tier(
     else:
         record(session, actor, "incident", incident.id, "tier_confirmed", tier=target)
     cancel_pending(session, incident.id, actor, "事件已研判确认")
+    session.flush()
+    return incident
+
+
+def decide_downgrade(session: Session, incident_id: int, actor: str, approve: bool, reason: str = "",
+                     expected_version: int | None = None) -> Incident:
+    """An administrator approves or rejects the lower tier an operator asked for (降级审批)."""
+    require(session, actor, "plans.edit")  # administrators only (and never the system on its own)
+    if actor == "system":
+        raise InvalidAction("降级须由管理方人员审批，系统不能代为审批")
+    incident = get_incident(session, incident_id, expected_version)
+    target = incident.pending_tier_code
+    if not target:
+        raise InvalidAction(f"事件 {incident_id} 没有待审批的降级申请")
+    if incident.pending_tier_by == actor:
+        raise InvalidAction("降级申请人不能自己审批，请由另一位管理方人员审批")
+    old = incident.tier_code
+    asked = incident.pending_tier_reason or ""
+    if approve:
+        incident.tier_code = target
+        incident.tier_confirmed_by = actor
+        session.add(GradeLabel(incident_id=incident.id, suggested_tier_code=incident.suggested_tier_code,
+                               tier_code=target, kind="correct", actor=incident.pending_tier_by or actor,
+                               reason=asked))
+        record(session, actor, "incident", incident.id, "tier_corrected", from_tier=old, to_tier=target,
+               reason=f"{asked}（{incident.pending_tier_by} 申请，{actor} 审批同意{('：' + reason) if reason else ''}）")
+        record(session, actor, "incident", incident.id, "tier_lowered", note="降级：原预案下的任务保留，不删除")
+    else:
+        record(session, actor, "incident", incident.id, "downgrade_rejected", from_tier=old, to_tier=target,
+               reason=reason, requested_by=incident.pending_tier_by)
+    incident.pending_tier_code = incident.pending_tier_reason = incident.pending_tier_by = None
     session.flush()
     return incident
 

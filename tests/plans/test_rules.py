@@ -75,3 +75,59 @@ def test_installing_twice_changes_nothing_and_an_edit_makes_a_new_plan_version(s
         assert current_rules(s).plan("II").steps[0].deadline_minutes == 45
         assert s.scalars(select(AuditEvent).where(AuditEvent.actor == "admin2")).one().action == "created"
         assert len(s.scalars(select(Tier)).all()) == 4
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        # a tier-III group identical to a tier-II group
+        (lambda d: d["tiers"][2]["any_of"].append(dict(d["tiers"][1]["any_of"][1])), "完全相同（规则重叠）"),
+        # every mention meeting this tier-IV group (score ≥ 0.9, reach ≥ 20000) meets tier II's {0.8, 10000}
+        (lambda d: d["tiers"][3]["any_of"].append({"risk_score_min": 0.9, "reach_min": 20000}), "永远不会生效"),
+        # keywords: a subset of a higher tier's words
+        (lambda d: d["tiers"][2]["any_of"].append({"risk_score_min": 0.6, "keywords_any": ["诈骗", "跑路"]}),
+         "等级 III 规则组 5：凡满足它的信息也满足更高的等级 II 规则组 1"),
+        (lambda d: d["plans"][0]["steps"][0].update(after_previous_minutes=10), "只能填一个"),
+        (lambda d: d["plans"][0]["steps"][0].pop("deadline_minutes") and d["plans"][0]["steps"][0].update(
+            after_previous_minutes=10), "第一步没有上一步"),
+    ],
+)
+def test_overlapping_criteria_and_bad_relative_deadlines_are_refused(mutate, message):
+    doc = default_doc()
+    mutate(doc)
+    with pytest.raises(PlanValidationError) as err:
+        parse_rules(doc)
+    assert message in str(err.value)
+
+
+def test_a_looser_lower_tier_group_is_not_an_overlap():
+    doc = default_doc()
+    doc["tiers"][3]["any_of"].append({"risk_score_min": 0.5, "reach_min": 500})  # weaker than every higher group
+    parse_rules(doc)
+
+
+def test_step_deadline_relative_to_the_previous_step(session_factory):
+    from datetime import timedelta
+
+    from rcops.store.models import Incident, utcnow
+    from rcops.triage.engine import apply_plan
+
+    doc = default_doc()
+    steps = doc["plans"][3]["steps"]  # tier IV
+    steps.append({"title": "复核登记", "role": "analyst", "after_previous_minutes": 120})
+    steps.append({"title": "回访", "role": "department", "after_previous_minutes": 60})
+    rules = parse_rules(doc)
+    assert [s.relative_to for s in rules.plan("IV").steps] == ["detection"] * 3 + ["previous"] * 2
+    with session_factory.begin() as s:
+        install_rules(s, rules, "admin")
+        assert current_rules(s).plan("IV") == rules.plan("IV")  # round trip through the store
+        inc = Incident(title="t", tier_code="IV", suggested_tier_code="IV", detected_at=utcnow(),
+                       last_mention_at=utcnow())
+        s.add(inc)
+        s.flush()
+        apply_plan(s, inc, "IV")
+        dues = [t.due_at - inc.detected_at for t in sorted(inc.tasks, key=lambda t: t.position)]
+        # 1440, 2880, 4320 after detection; then 120 after the previous deadline, then 60 after that
+        assert dues == [timedelta(minutes=m) for m in (1440, 2880, 4320, 4440, 4500)]
+        install_rules(s, rules, "admin")  # unchanged: no new version
+        assert current_plan(s, "IV").version == 1

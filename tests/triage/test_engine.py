@@ -168,3 +168,37 @@ def test_overdue_tasks_are_flagged_once(db):
     with db() as s:
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "overdue")).all()
         assert len(events) == 2 and events[0].detail["on_breach"]
+
+
+def test_lowering_a_tier_waits_for_an_administrators_sign_off(db):
+    from rcops.triage.report import tier_history
+
+    with db.begin() as s:
+        add_mention(s, 1, "村镇银行泄露客户信息", STORY)
+        process_pending(s, WordScorer())
+        inc_id = s.scalars(select(Incident.id)).one()
+        n_tasks = len(s.get(Incident, inc_id).tasks)
+    with db.begin() as s:
+        inc = service.confirm_tier(s, inc_id, "op1", tier_code="IV", reason="仅个别网友转述，未经证实")
+        assert inc.tier_code == "II" and inc.pending_tier_code == "IV" and inc.state == "confirmed"
+    with db.begin() as s:
+        with pytest.raises(InvalidAction, match="不能自己审批"):
+            service.decide_downgrade(s, inc_id, "op1", approve=True)
+        with pytest.raises(InvalidAction, match="系统不能代为审批"):
+            service.decide_downgrade(s, inc_id, "system", approve=True)
+    with db.begin() as s:
+        service.decide_downgrade(s, inc_id, "admin1", approve=False, reason="已有立案信息，维持")
+        inc = s.get(Incident, inc_id)
+        assert inc.tier_code == "II" and inc.pending_tier_code is None
+        with pytest.raises(InvalidAction, match="没有待审批"):
+            service.decide_downgrade(s, inc_id, "admin1", approve=True)
+    with db.begin() as s:
+        service.confirm_tier(s, inc_id, "op1", tier_code="III", reason="经核实影响范围小")
+        inc = service.decide_downgrade(s, inc_id, "admin1", approve=True, reason="同意")
+        assert inc.tier_code == "III" and len(inc.tasks) == n_tasks  # lowering keeps the tasks
+    with db() as s:
+        changes = [h["change"] for h in tier_history(s, inc_id)]
+        assert changes == ["初定 II 级", "申请降为 IV 级（待管理方审批）", "驳回降为 IV 级，维持 II 级",
+                           "申请降为 III 级（待管理方审批）", "II → III 级"]
+        label = s.scalars(select(GradeLabel).where(GradeLabel.incident_id == inc_id)).all()
+        assert [(gl.kind, gl.tier_code, gl.actor) for gl in label] == [("correct", "III", "op1")]

@@ -110,6 +110,8 @@ def incident_detail(session: Any, incident_id: int) -> dict[str, Any]:
     data = incident_summary(inc)
     data.update({
         "tier_explanation": inc.tier_explanation,
+        "pending_downgrade": {"to_tier": inc.pending_tier_code, "reason": inc.pending_tier_reason,
+                              "requested_by": inc.pending_tier_by} if inc.pending_tier_code else None,
         "tier_confirmed_by": inc.tier_confirmed_by,
         "dismissed_reason": inc.dismissed_reason,
         "plan": {"id": inc.plan.id, "name": inc.plan.name, "version": inc.plan.version} if inc.plan else None,
@@ -187,6 +189,9 @@ def show(incident_id: int, as_json: AsJson = False) -> None:
         return
     out.print(f"[bold]事件 #{d['id']}[/] {d['title']}")
     out.print(f"状态：{d['state_label']}　等级：{d['tier']}（系统建议 {d['suggested_tier']}）　版本：{d['version']}")
+    if d["pending_downgrade"]:
+        p = d["pending_downgrade"]
+        out.print(f"[yellow]待审批降级：{p['requested_by']} 申请降为 {p['to_tier']} 级（{p['reason']}）[/]")
     out.print(f"信息 {d['mentions']} 条，传播量 {d['reach']}，最高风险分 {d['max_risk']}，发现于 {d['detected_at']}")
     if d["plan"]:
         out.print(f"预案：{d['plan']['name']}（第 {d['plan']['version']} 版）")
@@ -251,6 +256,20 @@ def confirm(
 
     _incident_action(confirm_tier, "事件 {id} 已研判：{tier} 级，状态 {state_label}")(
         incident_id, actor, as_json, tier_code=tier, reason=reason, expected_version=expect_version)
+
+
+@incident_app.command("approve-downgrade")
+def approve_downgrade(
+    incident_id: int, actor: Actor = "cli",
+    reject: Annotated[bool, typer.Option("--reject", help="驳回降级申请")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="审批意见")] = "",
+    expect_version: ExpectVersion = None, as_json: AsJson = False,
+) -> None:
+    """管理方审批降级申请（同意或 --reject 驳回）。"""
+    from rcops.triage.service import decide_downgrade
+
+    _incident_action(decide_downgrade, "事件 {id} 降级申请已" + ("驳回" if reject else "同意") + "，当前等级 {tier} 级")(
+        incident_id, actor, as_json, approve=not reject, reason=reason, expected_version=expect_version)
 
 
 @incident_app.command("dispose")

@@ -1,4 +1,4 @@
-"""disposal: escalations, notifications and their send log, analysis reports; plan step deadlines relative to the previous step
+"""disposal: pending tier downgrades; escalations, notifications and their send log, analysis reports; plan step deadlines relative to the previous step
 
 Revision ID: 0004
 Revises: 0001
@@ -105,9 +105,17 @@ def upgrade() -> None:
     op.create_index("ix_report_attachment_report_id", "report_attachment", ["report_id"])
     with op.batch_alter_table("plan_step") as batch_op:
         batch_op.add_column(sa.Column("relative_to", sa.String(20), nullable=False, server_default="detection"))
+    with op.batch_alter_table("incident") as batch_op:
+        batch_op.add_column(sa.Column("pending_tier_code", sa.String(8), nullable=True))
+        batch_op.add_column(sa.Column("pending_tier_reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("pending_tier_by", sa.String(100), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("incident") as batch_op:
+        batch_op.drop_column("pending_tier_by")
+        batch_op.drop_column("pending_tier_reason")
+        batch_op.drop_column("pending_tier_code")
     with op.batch_alter_table("plan_step") as batch_op:
         batch_op.drop_column("relative_to")
     op.drop_table("report_attachment")
