@@ -24,7 +24,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from rcops.operations import accounts
 from rcops.plans.schema import ROMAN, TierDef
+from rcops.store.access import ROLES, PermissionDenied, allowed
 from rcops.store.db import check_schema, make_engine, make_sessionmaker
 from rcops.store.exceptions import DatabaseUnavailable, StoreError
 from rcops.store.settings import get_settings
@@ -33,9 +35,8 @@ from rcops.triage.exceptions import TriageError
 #: Seconds between automatic refreshes of the alert desk.
 REFRESH_SECONDS = 15
 
-#: How the sidebar names the two kinds of users.
-USER_ROLES: dict[str, str] = {"operator": "运营方", "administrator": "管理方"}
-DEFAULT_USER = "值班员"
+#: How the console names the roles.
+USER_ROLES: dict[str, str] = ROLES
 
 TASK_STATUS_LABELS: dict[str, str] = {"open": "待办", "done": "已完成", "cancelled": "已取消"}
 CRAWL_STATUS_LABELS: dict[str, str] = {"running": "运行中", "ok": "成功", "failed": "失败"}
@@ -114,25 +115,69 @@ def write_session() -> Iterator[Session]:
 # --------------------------------------------------------------------------- the user
 
 
-def render_sidebar() -> None:
-    """User name and role (real sign-in comes later); kept in ``st.session_state``."""
-    st.session_state.setdefault("user_name", DEFAULT_USER)
-    st.session_state.setdefault("user_role", "operator")
-    with st.sidebar:
-        st.markdown("**当前用户**")
-        st.text_input("姓名", key="user_name", help="每次操作都以此姓名记入审计日志")
-        st.selectbox("角色", options=list(USER_ROLES), format_func=USER_ROLES.__getitem__, key="user_role")
-        if not current_actor():
-            st.warning("请填写姓名，否则无法执行操作。")
-        st.caption("农村信用信息系统 · 运营后台")
+def sign_in(username: str, password: str) -> str | None:
+    """Check the password; on success keep the session token and user; else return the Chinese message."""
+    with write_session() as session:
+        result = accounts.sign_in(session, username, password)
+    if not result.ok:
+        return result.error
+    st.session_state["auth_token"] = result.token
+    st.session_state["auth_user"] = result.user
+    return None
+
+
+def sign_out() -> None:
+    token = st.session_state.pop("auth_token", None)
+    st.session_state.pop("auth_user", None)
+    if token:
+        with write_session() as session:
+            accounts.sign_out(session, token)
+    st.session_state["auth_notice"] = "您已退出登录。"
+
+
+def current_user() -> accounts.SignedIn | None:
+    """The signed-in user, checked against the store once per run (sessions expire and accounts get disabled)."""
+    token = st.session_state.get("auth_token")
+    if not token:
+        return None
+    try:
+        with write_session() as session:
+            user = accounts.session_user(session, token)
+    except accounts.SessionExpired as exc:
+        st.session_state.pop("auth_token", None)
+        st.session_state.pop("auth_user", None)
+        st.session_state["auth_notice"] = str(exc)
+        return None
+    st.session_state["auth_user"] = user
+    return user
 
 
 def current_actor() -> str:
-    return str(st.session_state.get("user_name", DEFAULT_USER) or "").strip()
+    user = st.session_state.get("auth_user")
+    return user.username if user is not None and st.session_state.get("auth_token") else ""
 
 
 def current_role() -> str:
-    return str(st.session_state.get("user_role", "operator"))
+    user = st.session_state.get("auth_user")
+    return user.role if user is not None and st.session_state.get("auth_token") else ""
+
+
+def can(action: str) -> bool:
+    """Whether the signed-in user's role allows ``action`` (the functions check again)."""
+    return bool(current_role()) and allowed(current_role(), action)
+
+
+def render_sidebar() -> None:
+    """Who is signed in, with a sign-out button."""
+    user = st.session_state.get("auth_user")
+    with st.sidebar:
+        if user is not None:
+            st.markdown("**当前用户**")
+            same = user.display_name in ("", user.username)
+            st.markdown(md_escape(user.username) if same else f"{md_escape(user.display_name)}（{md_escape(user.username)}）")
+            st.caption(ROLES.get(user.role, user.role) + (f" · {md_escape(user.institution)}" if user.institution else ""))
+            st.button("退出登录", key="sign_out", on_click=sign_out, icon=":material/logout:")
+        st.caption("农村信用信息系统 · 运营后台")
 
 
 # --------------------------------------------------------------------------- actions and messages
@@ -149,19 +194,27 @@ def show_flash() -> None:
 
 
 def run_action(action: Callable[[Session, str], Any], success: str) -> bool:
-    """Run one user action in its own transaction with the current user as actor.
+    """Run one user action in its own transaction with the signed-in user as actor.
 
-    Meant for widget callbacks: the page reruns right after, and the outcome is
-    shown there (``st.success`` or the Chinese ``st.error`` of the triage error).
+    The session token is checked in the same transaction (an expired sign-in
+    does nothing), and the function called checks the role itself. Meant for
+    widget callbacks: the page reruns right after, and the outcome is shown
+    there (``st.success`` or the Chinese error).
     """
-    actor = current_actor()
-    if not actor:
-        flash("error", "请先在左侧边栏填写姓名，再执行操作。")
+    token = st.session_state.get("auth_token")
+    if not token:
+        flash("error", "登录已失效，请重新登录后再操作。")
         return False
     try:
         with write_session() as session:
-            action(session, actor)
-    except TriageError as exc:
+            user = accounts.session_user(session, token)
+            action(session, user.username)
+    except accounts.SessionExpired as exc:
+        st.session_state.pop("auth_token", None)
+        st.session_state.pop("auth_user", None)
+        st.session_state["auth_notice"] = str(exc)
+        return False
+    except (TriageError, PermissionDenied, accounts.AccountError) as exc:
         flash("error", str(exc))
         return False
     except StaleDataError:
@@ -282,8 +335,12 @@ __all__ = [
     "read_session",
     "write_session",
     "render_sidebar",
+    "sign_in",
+    "sign_out",
+    "current_user",
     "current_actor",
     "current_role",
+    "can",
     "flash",
     "show_flash",
     "run_action",

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from rcops.store.access import ROLES, SYSTEM_ACTOR, require
 from rcops.store.audit import record
-from rcops.store.models import utcnow
+from rcops.store.models import AuditEvent, utcnow
 from rcops.store.models_accounts import User, UserSession
 
 #: failed sign-ins within FAILURE_WINDOW that lock the account, and for how long
@@ -243,6 +243,28 @@ def sign_out(session: Session, token: str) -> None:
         record(session, row.user.username, "user", row.user.username, "logout")
 
 
+def audit_log(session: Session, viewer: str, actor: str = "", entity_type: str = "", action: str = "",
+              since: datetime | None = None, until: datetime | None = None, limit: int = 500) -> list[AuditEvent]:
+    """审计日志, newest first, filtered; ``viewer`` must be allowed ``audit.view``."""
+    require(session, viewer, "audit.view")
+    q = select(AuditEvent)
+    if actor.strip():
+        q = q.where(AuditEvent.actor == actor.strip())
+    if entity_type:
+        q = q.where(AuditEvent.entity_type == entity_type)
+    if action.strip():
+        q = q.where(AuditEvent.action.like(f"%{action.strip()}%"))
+    if since is not None:
+        q = q.where(AuditEvent.at >= since)
+    if until is not None:
+        q = q.where(AuditEvent.at < until)
+    return list(session.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+def audit_entity_types(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)))
+
+
 def ensure_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
     """Create the demo accounts that do not exist yet (idempotent); returns (username, role, password) of all."""
     for username, role, password, display in DEMO_ACCOUNTS:
@@ -256,5 +278,5 @@ __all__ = [
     "AccountError", "SessionExpired", "SignedIn", "SignInResult", "DEMO_ACCOUNTS", "MAX_FAILURES",
     "FAILURE_WINDOW", "LOCK_DURATION", "IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "hash_password", "create_user",
     "list_users", "set_role", "set_active", "unlock", "sign_in", "session_user", "sign_out",
-    "ensure_demo_accounts",
+    "ensure_demo_accounts", "audit_log", "audit_entity_types",
 ]

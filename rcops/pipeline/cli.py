@@ -215,6 +215,9 @@ def demo() -> None:
     try:
         result = initialise(settings, "demo")
         out.print(f"[green]初始化完成[/]：{result['monitoring']}")
+        from rcops.pipeline.commands.accounts import create_demo_accounts
+
+        out.print(create_demo_accounts(), highlight=False)
         items = load_replay_items(settings.shared_data_dir)
         site = ReplaySite(items, host=settings.replay_host, port=settings.replay_port,
                           release_seconds=settings.replay_release_seconds, initial_items=settings.replay_initial_items)

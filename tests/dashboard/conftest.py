@@ -10,6 +10,7 @@ import pytest
 import streamlit as st
 from sqlalchemy import select
 
+from rcops.operations.accounts import create_user
 from rcops.plans.schema import load_rules_file
 from rcops.plans.store_io import install_rules
 from rcops.store.models import CrawlRun, Incident, Mention, Source, utcnow
@@ -41,13 +42,23 @@ MENTIONS = [
 ]
 
 
+#: the console's users: name → (role, password)
+ACCOUNTS: dict[str, tuple[str, str]] = {
+    "张三": ("operator", "zhangsan-pass"),
+    "李四": ("operator", "lisi-password"),
+    "admin": ("admin", "admin-password"),
+    "bank": ("institution", "bank-password"),
+    "auditor": ("auditor", "auditor-password"),
+}
+
+
 @dataclass
 class Seeded:
     ids: dict[str, int]  # title → incident id
 
 
 def populate(session_factory) -> Seeded:  # type: ignore[no-untyped-def]
-    """Rules, one source with a failed crawl run, four mentions → three incidents (Ⅰ, Ⅱ, Ⅲ)."""
+    """Rules, one source with a failed crawl run, four mentions → three incidents (Ⅰ, Ⅱ, Ⅲ), one user per role."""
     now = utcnow()
     with session_factory.begin() as s:
         install_rules(s, load_rules_file(), "admin")
@@ -64,6 +75,8 @@ def populate(session_factory) -> Seeded:  # type: ignore[no-untyped-def]
                           crawled_at=now - timedelta(hours=hours)))
         s.flush()
         process_pending(s, WordScorer())
+        for name, (role, password) in ACCOUNTS.items():
+            create_user(s, name, role, password)
     with session_factory() as s:
         incidents = s.scalars(select(Incident)).all()
         ids = {i.title: i.id for i in incidents}

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from rcops.store.db import make_engine, make_sessionmaker, migrate
 from rcops.store.models import Incident
 
-from .conftest import TITLE_I, populate
+from .conftest import ACCOUNTS, TITLE_I, populate
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "rcops" / "dashboard" / "app.py"
@@ -99,7 +99,15 @@ def console_server(sqlite_db, tmp_path: Path) -> Iterator[str]:  # type: ignore[
                 proc.wait(timeout=20)
 
 
-def test_operator_opens_the_top_incident_and_confirms_its_tier(console_server, sqlite_db):
+def sign_in(page, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("heading", name="登录").wait_for()
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_operator_confirms_the_top_alert_and_completes_a_task_institution_cannot_edit_plans(
+        console_server, sqlite_db):
     sync_api = pytest.importorskip("playwright.sync_api")
     _, factory, seeded = sqlite_db
     ARTIFACTS.mkdir(exist_ok=True)
@@ -109,6 +117,13 @@ def test_operator_opens_the_top_incident_and_confirms_its_tier(console_server, s
             page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
             page.set_default_timeout(30_000)
             page.goto(console_server)
+
+            # 登录: a wrong password first, then the operator's
+            page.get_by_role("heading", name="登录").wait_for()
+            sign_in(page, "张三", "not-the-password")
+            page.get_by_text("用户名或密码错误（再错 4 次").wait_for()
+            page.screenshot(path=str(ARTIFACTS / "00-sign-in-wrong-password.png"), full_page=True)
+            sign_in(page, "张三", ACCOUNTS["张三"][1])
 
             # 预警台: the gravest incident is on top
             page.get_by_role("heading", name="预警台").wait_for()
@@ -125,26 +140,49 @@ def test_operator_opens_the_top_incident_and_confirms_its_tier(console_server, s
             page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
             page.wait_for_timeout(1000)  # the grid draws on its canvas
             page.screenshot(path=str(ARTIFACTS / "02-incident-mentions.png"), full_page=True)
-            page.get_by_role("tab", name="任务").click()
-            page.get_by_text("电话报告管理方分管负责人").wait_for()
-            page.screenshot(path=str(ARTIFACTS / "03-incident-tasks.png"), full_page=True)
 
             page.get_by_role("tab", name="操作").click()
             page.get_by_role("button", name="确认等级（Ⅰ级 特别重大）").click()
             page.get_by_text("已确认等级").wait_for()
             page.get_by_text("状态：已研判").wait_for()
-            page.get_by_role("tab", name="操作").click()
-            page.get_by_role("button", name="开始处置").wait_for()
-            page.screenshot(path=str(ARTIFACTS / "04-incident-confirmed.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "03-incident-confirmed.png"), full_page=True)
+
+            page.get_by_role("tab", name="任务").click()
+            page.get_by_text("电话报告管理方分管负责人").wait_for()
+            page.get_by_role("button", name="完成").first.click()
+            page.get_by_text("已完成。").first.wait_for()
+            page.get_by_role("tab", name="任务").click()
+            page.get_by_text("张三 完成于").first.wait_for()
+            page.screenshot(path=str(ARTIFACTS / "04-incident-task-done.png"), full_page=True)
 
             page.get_by_role("link", name="运行状态").click()
             page.get_by_role("heading", name="各信息源最近一次采集").wait_for()
             page.locator('[data-testid="stDataFrame"] canvas').last.wait_for()
             page.wait_for_timeout(1000)
             page.screenshot(path=str(ARTIFACTS / "05-status.png"), full_page=True)
+
+            page.get_by_role("button", name="退出登录").click()
+            page.get_by_text("您已退出登录").wait_for()
+
+            # an institution user reads the plans but cannot edit them
+            sign_in(page, "bank", ACCOUNTS["bank"][1])
+            page.get_by_role("heading", name="预警台").wait_for(timeout=90_000)
+            page.get_by_role("link", name="分级与预案").click()
+            page.get_by_role("heading", name="分级与预案").wait_for()
+            page.get_by_text("分级标准").first.wait_for()
+            page.get_by_role("tab", name="修改（管理方）").click()
+            page.get_by_text("只有管理方可以修改分级标准与预案").wait_for()
+            assert page.get_by_role("button", name="校验并保存为新版本").count() == 0
+            assert page.get_by_role("link", name="系统").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "06-institution-rules-read-only.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "99-failure.png"), full_page=True)
+            raise
         finally:
             browser.close()
 
     with factory() as s:
         inc = s.scalars(select(Incident).where(Incident.id == seeded.ids[TITLE_I])).one()
-        assert (inc.state, inc.tier_confirmed_by) == ("confirmed", "值班员")
+        assert (inc.state, inc.tier_confirmed_by) == ("confirmed", "张三")
+        done = [t for t in inc.tasks if t.status == "done"]
+        assert [t.completed_by for t in done] == ["张三"]

@@ -13,24 +13,32 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from rcops.dashboard import common
-from rcops.store.models import AuditEvent, GradeLabel, Incident, Task
+from rcops.store.models import AuditEvent, GradeLabel, Incident, Task, utcnow
+from rcops.store.models_accounts import UserSession
 from rcops.triage import service
 
-from .conftest import TITLE_I, TITLE_II, TITLE_III, reset_console_caches
+from .conftest import ACCOUNTS, TITLE_I, TITLE_II, TITLE_III, reset_console_caches
 
 APP = str(Path(__file__).resolve().parents[2] / "rcops" / "dashboard" / "app.py")
 
 
-def start() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def sign_in(at: AppTest, user: str, password: str | None = None) -> AppTest:
+    at.text_input(key="login_username").input(user)
+    at.text_input(key="login_password").input(password if password is not None else ACCOUNTS[user][1])
+    at.button(key="login_submit").click().run()
     assert not at.exception, at.exception
     return at
 
 
-def open_incident(incident_id: int) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+def start(user: str = "张三") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return sign_in(at, user)
+
+
+def open_incident(incident_id: int, user: str = "张三") -> AppTest:
+    at = start(user)
     at.session_state["incident_id"] = incident_id
-    at.run()
     at.switch_page("views/incident.py").run()
     assert not at.exception, at.exception
     return at
@@ -106,7 +114,6 @@ def test_page_defaults_to_the_top_incident(console):
 
 def test_confirm_moves_the_incident_to_confirmed_in_the_database(console, session_factory):
     at = open_incident(console.ids[TITLE_II])
-    at.text_input(key="user_name").input("张三").run()
     at.button(key="act_confirm").click().run()
     assert not at.exception, at.exception
     assert any("已确认等级" in s.value for s in at.success)
@@ -123,9 +130,9 @@ def test_confirm_moves_the_incident_to_confirmed_in_the_database(console, sessio
 
 def test_correcting_the_tier_without_a_reason_is_refused_and_changes_nothing(console, session_factory):
     incident_id = console.ids[TITLE_II]
+    at = open_incident(incident_id)
     with session_factory() as s:
         audit_before = s.scalar(select(func.count()).select_from(AuditEvent))
-    at = open_incident(incident_id)
     at.selectbox(key="act_correct_tier").set_value("I")
     at.button(key="act_correct").click().run()
     assert not at.exception, at.exception
@@ -163,7 +170,7 @@ def test_completing_a_task_marks_it_done_in_the_database(console, session_factor
     assert any("已完成" in s.value for s in at.success)
     with session_factory() as s:
         task = s.get(Task, task_id)
-        assert (task.status, task.completed_by, task.note) == ("done", "值班员", "已电话报告")
+        assert (task.status, task.completed_by, task.note) == ("done", "张三", "已电话报告")
     keys = {b.key for b in at.button}
     assert f"task_done_{task_id}" not in keys
 
@@ -225,11 +232,15 @@ def test_disposal_runs_from_start_to_resolved(console, session_factory):
     assert "act_reopen" in {b.key for b in at.button}
 
 
-def test_actions_need_a_user_name(console, session_factory):
+def test_an_expired_sign_in_does_nothing_and_asks_to_sign_in_again(console, session_factory):
     at = open_incident(console.ids[TITLE_II])
-    at.text_input(key="user_name").input("  ").run()
+    with session_factory.begin() as s:  # the session passes its idle timeout
+        for row in s.scalars(select(UserSession)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
     at.button(key="act_confirm").click().run()
-    assert any("填写姓名" in e.value for e in at.error)
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["登录"]
+    assert any("登录已过期" in i.value for i in at.info)
     with session_factory() as s:
         assert s.get(Incident, console.ids[TITLE_II]).state == "detected"
 

@@ -219,7 +219,7 @@ def render_tasks(incident: Incident, tasks: list[Task]) -> None:
             with act:
                 if t.note:
                     st.caption("备注：" + common.md_escape(t.note))
-                if t.status == "open" and incident_open:
+                if t.status == "open" and incident_open and common.can("task.complete"):
                     with st.form(f"task_form_{t.id}", border=False):
                         note_col, btn_col = st.columns([3, 1], vertical_alignment="bottom")
                         note_col.text_input("备注（可选）", key=f"task_note_{t.id}", placeholder="处理情况")
@@ -232,8 +232,11 @@ def render_actions(incident: Incident, tiers: list[TierDef]) -> None:
     targets = allowed_targets(state)
     label = common.tier_label(incident.tier_code, tiers)
     shown = False
-    who = common.md_escape(common.current_actor() or "（未填写姓名）")
+    who = common.md_escape(common.current_actor())
     role = common.USER_ROLES.get(common.current_role(), "")
+    if not common.can("incident.confirm"):
+        st.info(f"您的角色（{role}）只能查看事件，不能研判或处置。")
+        return
     st.caption(f"以“{who}”（{role}）的身份操作，所有操作记入审计日志。")
     if state in OPEN_STATES:
         shown = True

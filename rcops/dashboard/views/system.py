@@ -1,0 +1,127 @@
+"""系统: users and roles (administrators), and the audit log with filters (administrators, auditors)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from rcops.dashboard import common
+from rcops.operations import accounts
+from rcops.store.access import ROLES, PermissionDenied
+
+ENTITY_NAMES = {"incident": "事件", "task": "任务", "user": "用户", "tier": "等级", "response_plan": "预案",
+                "mention": "信息", "source": "信息源", "monitoring_scheme": "监测方案"}
+
+
+def _create() -> None:
+    name = st.session_state.get("new_username", "")
+    role = st.session_state.get("new_role", "operator")
+    password = st.session_state.get("new_password", "")
+    display = st.session_state.get("new_display", "")
+    org = st.session_state.get("new_institution", "")
+
+    def act(session: Session, actor: str) -> None:
+        accounts.create_user(session, name, role, password, actor, display_name=display, institution=org)
+
+    if common.run_action(act, f"已创建用户“{name.strip()}”（{ROLES.get(role, role)}）。"):
+        for key in ("new_username", "new_password", "new_display", "new_institution"):
+            st.session_state[key] = ""
+    else:
+        st.session_state["new_password"] = ""
+
+
+def _change(username: str) -> None:
+    role = st.session_state.get(f"role_{username}")
+    active = st.session_state.get(f"active_{username}")
+
+    def act(session: Session, actor: str) -> None:
+        accounts.set_role(session, username, role, actor)
+        accounts.set_active(session, username, bool(active), actor)
+
+    common.run_action(act, f"用户“{username}”已更新。")
+
+
+def _unlock(username: str) -> None:
+    common.run_action(lambda s, actor: accounts.unlock(s, username, actor), f"用户“{username}”已解锁。")
+
+
+def render_users() -> None:
+    with common.read_session() as s:
+        users = accounts.list_users(s)
+    now = datetime.now(common.display_zone())
+    st.dataframe(pd.DataFrame([
+        {"用户名": u.username, "显示名": u.display_name, "角色": ROLES.get(u.role, u.role), "所属机构": u.institution,
+         "状态": ("停用" if not u.active else "锁定中" if u.locked_until and u.locked_until > now else "启用"),
+         "最近登录": common.fmt_time(u.last_login_at), "创建人": u.created_by}
+        for u in users
+    ]), hide_index=True, width="stretch")
+    with st.expander("新建用户", icon=":material/person_add:"):
+        with st.form("new_user_form"):
+            c1, c2 = st.columns(2)
+            c1.text_input("用户名（登录名）", key="new_username")
+            c2.selectbox("角色", options=list(ROLES), format_func=ROLES.__getitem__, key="new_role")
+            c1.text_input("显示名（姓名）", key="new_display")
+            c2.text_input("所属金融机构（金融机构用户填写）", key="new_institution")
+            st.text_input("初始密码（至少 8 个字符）", key="new_password", type="password")
+            st.form_submit_button("创建", key="new_user_submit", type="primary", on_click=_create)
+    with st.expander("修改角色、停用或解锁", icon=":material/manage_accounts:"):
+        names = [u.username for u in users]
+        picked = st.selectbox("用户", options=names, key="edit_user")
+        user = next((u for u in users if u.username == picked), None)
+        if user is not None:
+            with st.form(f"edit_form_{user.username}"):
+                st.selectbox("角色", options=list(ROLES), format_func=ROLES.__getitem__,
+                             index=list(ROLES).index(user.role), key=f"role_{user.username}")
+                st.checkbox("启用", value=user.active, key=f"active_{user.username}")
+                st.form_submit_button("保存", key="edit_user_submit", on_click=_change, args=(user.username,))
+            st.button("解除锁定", key="unlock_user", on_click=_unlock, args=(user.username,))
+
+
+def render_audit() -> None:
+    with common.read_session() as s:
+        kinds = accounts.audit_entity_types(s)
+    c1, c2, c3, c4 = st.columns(4)
+    actor = c1.text_input("操作人", key="audit_actor")
+    kind = c2.selectbox("对象", options=[""] + kinds, format_func=lambda k: ENTITY_NAMES.get(k, k) if k else "全部",
+                        key="audit_kind")
+    action = c3.text_input("动作包含", key="audit_action", placeholder="例如 login、state")
+    today = datetime.now(common.display_zone()).date()
+    dates = c4.date_input("日期范围", value=(today - timedelta(days=7), today), key="audit_dates",
+                          format="YYYY-MM-DD")
+    zone = common.display_zone()
+    since = until = None
+    if isinstance(dates, (tuple, list)) and dates:
+        since = datetime.combine(dates[0], time.min, zone)
+        until = datetime.combine((dates[1] if len(dates) > 1 else dates[0]) + timedelta(days=1), time.min, zone)
+    try:
+        with common.read_session() as s:
+            events = accounts.audit_log(s, common.current_actor(), actor=actor, entity_type=kind, action=action,
+                                        since=since, until=until)
+    except PermissionDenied as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"最新 {len(events)} 条（最多 500 条）")
+    st.dataframe(pd.DataFrame([
+        {"时间": common.fmt_time(e.at), "操作人": e.actor, "对象": ENTITY_NAMES.get(e.entity_type, e.entity_type),
+         "编号": e.entity_id, "动作": e.action,
+         "详情": "；".join(f"{k}：{v}" for k, v in (e.detail or {}).items())}
+        for e in events
+    ], columns=["时间", "操作人", "对象", "编号", "动作", "详情"]), hide_index=True, width="stretch")
+
+
+st.title("系统")
+common.show_flash()
+tabs = []
+if common.can("users.manage"):
+    tabs.append(("用户与角色", render_users))
+if common.can("audit.view"):
+    tabs.append(("审计日志", render_audit))
+if not tabs:
+    st.info("您的角色无权查看此页。")
+    st.stop()
+for tab, (_, render) in zip(st.tabs([name for name, _ in tabs]), tabs):
+    with tab:
+        render()
