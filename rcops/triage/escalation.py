@@ -26,6 +26,7 @@ from rcops.store.audit import record
 from rcops.store.models import Incident, PlanStep, Task, TaskStatus, utcnow
 from rcops.store.models_disposal import Escalation, Notification, NotificationAttempt
 
+from .exceptions import TriageError
 from .lifecycle import OPEN_STATES, STATE_LABELS
 from .notify import Notifier, NotifyError, NotifySettings, build_notifiers, split_target
 
@@ -71,7 +72,11 @@ def fire(session: Session, esc: Escalation, now: datetime, cfg: NotifySettings) 
         f"时限：{_fmt_local(task.due_at, cfg.timezone)}（北京时间）\n"
         f"督办要求：{esc.action}"
     )
-    targets = cfg.role_targets()
+    try:
+        targets = cfg.role_targets()
+    except TriageError as exc:  # a broken targets file must not stop escalation: use the environment's targets
+        record(session, SYSTEM, "incident", incident.id, "notify_config_error", error=str(exc))
+        targets = cfg.targets
     queued = 0
     quiet = cfg.quiet_until(now, incident.tier_code)
     for role in esc.roles:
@@ -79,7 +84,11 @@ def fire(session: Session, esc: Escalation, now: datetime, cfg: NotifySettings) 
             key = f"esc:{esc.id}:{target}"
             if session.scalar(select(Notification.id).where(Notification.dedup_key == key)):
                 continue  # the same address named under two roles gets one message
-            channel, _ = split_target(target)
+            try:
+                channel, _ = split_target(target)
+            except NotifyError as exc:
+                record(session, SYSTEM, "incident", incident.id, "notify_target_invalid", role=role, error=str(exc))
+                continue
             session.add(Notification(
                 incident_id=incident.id, escalation_id=esc.id, tier_code=incident.tier_code, role=role,
                 channel=channel, target=target, subject=subject, body=body, dedup_key=key, status="queued",

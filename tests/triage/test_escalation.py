@@ -167,6 +167,21 @@ def test_quiet_hours_hold_tier_ii_but_not_tier_i(db):  # noqa: F811
         assert dispatch_notifications(s, c, now=night.astimezone(timezone.utc)).sent == 0
 
 
+def test_a_misconfigured_target_is_recorded_and_does_not_block_the_others(db, tmp_path):  # noqa: F811
+    from rcops.store.models import AuditEvent
+
+    overdue_incident(db)
+    bad_file = tmp_path / "targets.yaml"
+    bad_file.write_text("targets: [unclosed", encoding="utf-8")
+    c = cfg(targets={"administrator": ["admin@example.cn", "webhook:http://127.0.0.1:9/x"]}, escalate_roles=[],
+            targets_file=str(bad_file))
+    with db.begin() as s:
+        assert check_deadlines(s, notify_settings=c) == 2
+        assert [n.target for n in s.scalars(select(Notification))] == ["webhook:http://127.0.0.1:9/x"]
+        actions = {e.action for e in s.scalars(select(AuditEvent))}
+        assert {"notify_target_invalid", "notify_config_error"} <= actions
+
+
 def test_bad_target_format_is_a_clear_error():
     from rcops.triage.notify import NotifyError, split_target
 

@@ -3,7 +3,8 @@
     rcops incidents [--state S] [--json]
     rcops incident ID [--json]                      (same as ``rcops incident show ID``)
     rcops incident confirm ID [--tier T --reason R] / dispose ID / resolve ID / dismiss ID --reason R / reopen ID --reason R
-    rcops incident assign TASK_ID USER / complete TASK_ID [--note N]
+    rcops incident assign TASK_ID USER / complete TASK_ID [--note N] / comment TASK_ID TEXT
+    rcops incident approve-downgrade ID [--reject] / merge TARGET SOURCE... --reason R / split ID MENTION... --reason R
     rcops incident report ID [--template FILE]     draft the analysis report
     rcops incident submit|archive|verify|correct REPORT_ID, export REPORT_ID --format pdf --out FILE
     rcops escalate [--loop SECONDS]                  flag breaches, fire due escalations, send notifications
@@ -333,6 +334,42 @@ def complete(task_id: int, actor: Actor = "cli", note: Annotated[str, typer.Opti
         on_time = t.completed_at is not None and t.completed_at <= t.due_at
         data = {"task_id": t.id, "incident_id": t.incident_id, "completed_at": _local(t.completed_at), "on_time": on_time}
     _done(f"任务 {task_id} 已完成（{'按时' if on_time else '超时'}）", data, as_json)
+
+
+@incident_app.command("comment")
+def comment(task_id: int, text: str, actor: Actor = "cli", as_json: AsJson = False) -> None:
+    """给任务加批注。"""
+    from rcops.triage.merge import comment_task
+
+    with _session() as s:
+        t = comment_task(s, task_id, actor, text)
+        data = {"task_id": t.id, "incident_id": t.incident_id, "note": t.note}
+    _done(f"任务 {task_id} 已加批注", data, as_json)
+
+
+@incident_app.command("merge")
+def merge(target_id: int, source_ids: list[int],
+          reason: Annotated[str, typer.Option("--reason", help="合并理由（必填）")],
+          actor: Actor = "cli", as_json: AsJson = False) -> None:
+    """把若干事件并入目标事件（被并入的事件以“并入”理由排除，任务保留）。"""
+    from rcops.triage.merge import merge_incidents
+
+    with _session() as s:
+        data = incident_summary(merge_incidents(s, target_id, source_ids, actor, reason))
+    _done(f"已将事件 {'、'.join(map(str, source_ids))} 并入事件 {target_id}（{data['mentions']} 条信息，{data['tier']} 级）",
+          data, as_json)
+
+
+@incident_app.command("split")
+def split(incident_id: int, mention_ids: list[int],
+          reason: Annotated[str, typer.Option("--reason", help="拆分理由（必填）")],
+          actor: Actor = "cli", as_json: AsJson = False) -> None:
+    """把指定信息从事件中拆出，成为新事件。"""
+    from rcops.triage.merge import split_incident
+
+    with _session() as s:
+        data = incident_summary(split_incident(s, incident_id, mention_ids, actor, reason))
+    _done(f"已从事件 {incident_id} 拆出新事件 {data['id']}（{data['tier']} 级）", data, as_json)
 
 
 def _report_data(r: Any) -> dict[str, Any]:
