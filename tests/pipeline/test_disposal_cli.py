@@ -145,3 +145,21 @@ def test_escalation_timer_survives_a_killed_process_and_fires_once(settings, ses
         assert len(s.scalars(select(NotificationAttempt)).all()) == 1
     r = rcops(env, "notifications", "--json")
     assert json.loads(r.stdout)[0]["log"][0]["ok"] is True
+
+
+def test_rules_and_downgrade_sign_off_by_commands(settings, session_factory, tmp_path):
+    inc_id = seeded(session_factory)
+    env = env_for(settings)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tiers:\n  - {code: I, rank: 1, name: 特别重大, any_of: [{risk_score_min: 0.5}]}\n"
+                   "plans:\n  - tier: I\n    steps:\n      - {title: 报告, role: janitor}\n", encoding="utf-8")
+    r = rcops(env, "rules", "check", str(bad))
+    assert r.returncode == 1 and "未知角色 'janitor'" in r.stderr and "缺少时限" in r.stderr
+    r = rcops(env, "incident", "confirm", str(inc_id), "--tier", "IV", "--reason", "未经证实", "--actor", "op1")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(rcops(env, "incident", str(inc_id), "--json").stdout)
+    assert d["tier"] == "II" and d["pending_downgrade"]["to_tier"] == "IV"
+    r = rcops(env, "incident", "approve-downgrade", str(inc_id), "--actor", "admin1", "--reason", "同意")
+    assert r.returncode == 0 and "当前等级 IV 级" in r.stdout, r.stderr
+    r = rcops(env, "rules", "show", "--json")
+    assert [t["tier"] for t in json.loads(r.stdout)] == ["I", "II", "III", "IV"]

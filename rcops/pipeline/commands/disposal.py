@@ -9,6 +9,7 @@
     rcops incident submit|archive|verify|correct REPORT_ID, export REPORT_ID --format pdf --out FILE
     rcops escalate [--loop SECONDS]                  flag breaches, fire due escalations, send notifications
     rcops notifications [--incident ID] [--json]
+    rcops rules check FILE / install FILE / show    the administrator's tiers and plans
 
 Every action takes ``--actor NAME`` and calls the same functions as the console.
 Times are shown in Asia/Shanghai. Errors: a Chinese message on stderr, exit code 1.
@@ -512,7 +513,67 @@ def notifications(incident: Annotated[int | None, typer.Option("--incident")] = 
     out.print(t)
 
 
+rules_app = typer.Typer(help="分级标准与应急预案（管理方）：校验、安装新版本、查看", no_args_is_help=True)
+
+
+@rules_app.command("check")
+def rules_check(file: Path) -> None:
+    """校验分级与预案 YAML 文件，列出每一处问题。"""
+    from rcops.plans.exceptions import PlanError
+    from rcops.plans.schema import load_rules_file
+
+    try:
+        rules = load_rules_file(file)
+    except PlanError as exc:
+        err.print(f"[bold red]错误：[/]{exc}")
+        raise typer.Exit(code=1) from None
+    out.print(f"校验通过：{len(rules.tiers)} 个等级，{sum(len(p.steps) for p in rules.plans)} 个预案步骤")
+
+
+@rules_app.command("install")
+def rules_install(file: Path, actor: Actor = "cli", as_json: AsJson = False) -> None:
+    """安装分级与预案：有变化的等级与预案生成新版本（已有事件保留原版本）。"""
+    from rcops.plans.exceptions import PlanError
+    from rcops.plans.schema import load_rules_file
+    from rcops.plans.store_io import install_rules
+
+    try:
+        rules = load_rules_file(file)
+    except PlanError as exc:
+        err.print(f"[bold red]错误：[/]{exc}")
+        raise typer.Exit(code=1) from None
+    with _session() as s:
+        changed = install_rules(s, rules, actor)
+    _done(f"已安装：等级变更 {changed['tiers']} 个，预案新版本 {changed['plans']} 个", changed, as_json)
+
+
+@rules_app.command("show")
+def rules_show(as_json: AsJson = False) -> None:
+    """当前生效的分级与预案。"""
+    from rcops.plans.schema import ROLES
+    from rcops.plans.store_io import current_plan, current_rules
+
+    with _session(write=False) as s:
+        rules = current_rules(s)
+        versions = {t.code: (current_plan(s, t.code).version if current_plan(s, t.code) else None) for t in rules.tiers}
+    data = [{"tier": t.code, "name": t.name, "color": t.color, "any_of": list(t.any_of),
+             "plan": {"name": rules.plan(t.code).name, "version": versions[t.code],
+                      "steps": [{"title": st.title, "role": st.role, "deadline_minutes": st.deadline_minutes,
+                                 "relative_to": st.relative_to, "notify": list(st.notify), "on_breach": st.on_breach}
+                                for st in rules.plan(t.code).steps]}}
+            for t in rules.tiers]
+    if as_json:
+        _print_json(data)
+        return
+    for d in data:
+        out.print(f"[bold]{d['tier']} 级 {d['name']}[/]（{d['color']}）预案：{d['plan']['name']} 第 {d['plan']['version']} 版")
+        for st in d["plan"]["steps"]:
+            rel = "上一步时限后" if st["relative_to"] == "previous" else "发现后"
+            out.print(f"  - {st['title']}（{ROLES.get(st['role'], st['role'])}）{rel} {st['deadline_minutes']} 分钟")
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(rules_app, name="rules")
     app.command("incidents")(list_incidents_cmd)
     app.add_typer(incident_app, name="incident")
     app.command("escalate")(escalate)
