@@ -28,6 +28,8 @@ else:
     ]
     if common.can("mentions.search"):
         pages.append(st.Page("views/search.py", title="信息检索", icon=":material/search:"))
+    pages.append(st.Page("views/schemes.py", title="监测方案", icon=":material/manage_search:"))
+    pages.append(st.Page("views/sources.py", title="信息源", icon=":material/rss_feed:"))
     pages.append(st.Page("views/rules.py", title="分级与预案", icon=":material/rule:"))
     pages.append(st.Page("views/status.py", title="运行状态", icon=":material/monitor_heart:"))
     if common.can("users.manage") or common.can("audit.view"):

@@ -161,3 +161,23 @@ def test_auditor_sees_the_audit_log_only_and_operators_have_no_system_page(conso
     except Exception:  # noqa: BLE001 - the page is not registered for operators
         return
     assert [t.value for t in at.title] != ["系统"]
+
+
+def test_sources_page_shows_health_and_schemes_page_the_word_groups(console, session_factory):
+    from rcops.store.models import MonitoringScheme
+
+    with session_factory.begin() as s:
+        s.add(MonitoringScheme(name="信用主体监测", subject_words=["农户", "信用村"], event_words=["逾期"]))
+        s.add(MonitoringScheme(name="停用方案", subject_words=["不显示"], enabled=False))
+    at = start("bank")
+    at.switch_page("views/sources.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["信息源"]) == ["县融媒体"] and list(table["结果"]) == ["失败"]
+    assert {m.label: m.value for m in at.metric}["信息源"] == "1"
+    at.switch_page("views/schemes.py").run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["监测方案"]
+    shown = [m.value for m in at.markdown]
+    assert "**信用主体监测**" in shown and "主体词：农户、信用村" in shown and "事件词：逾期" in shown
+    assert not any("不显示" in m for m in shown)

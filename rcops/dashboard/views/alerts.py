@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from rcops.dashboard import common
+from rcops.operations import desk as desk_queries
 from rcops.plans.schema import ROLES, TierDef
 from rcops.plans.store_io import tier_defs
 from rcops.store.models import Incident, Task
@@ -24,22 +25,24 @@ OPEN = sorted(OPEN_STATES)
 CHART_HOURS = 24
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def mentions_per_hour(db_url: str, incidents: tuple[tuple[int, str, int], ...]) -> list[dict[str, object]]:
-    """Mentions of the open incidents in the last hours, per hour and tier (cached briefly).
+#: open incidents listed on the desk (the counts above cover all of them)
+DESK_ROWS = 50
 
-    ``incidents`` is (id, tier code, mention count): the cache key changes when an incident grows.
+
+@st.cache_data(ttl=60, show_spinner=False)
+def mentions_per_hour(db_url: str, key: tuple[tuple[str, int], ...]) -> list[dict[str, object]]:
+    """Mentions of the open incidents in the last hours, per hour and tier (one query, cached briefly).
+
+    ``key`` (open incidents per tier) changes the cache key when incidents come, go or are regraded.
     """
     zone = common.display_zone()
     this_hour = datetime.now(zone).replace(minute=0, second=0, microsecond=0)
     since = this_hour - timedelta(hours=CHART_HOURS - 1)
     counts: Counter[tuple[datetime, str]] = Counter()
     with common.read_session() as s:
-        for incident_id, tier_code, _ in incidents:
-            for mention, _source in service.incident_mentions(s, incident_id):
-                if mention.crawled_at >= since:
-                    hour = mention.crawled_at.astimezone(zone).replace(minute=0, second=0, microsecond=0)
-                    counts[(hour.replace(tzinfo=None), tier_code)] += 1
+        for crawled_at, tier_code in desk_queries.mention_times(s, OPEN, since):
+            hour = crawled_at.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+            counts[(hour.replace(tzinfo=None), tier_code)] += 1
     return [{"hour": h, "tier": code, "count": n} for (h, code), n in sorted(counts.items())]
 
 
@@ -48,20 +51,18 @@ def next_task(incident: Incident) -> Task | None:
     return min(pending, key=lambda t: t.due_at) if pending else None
 
 
-def render_counts(incidents: list[Incident], tiers: list[TierDef], overdue: int) -> None:
-    per_tier = Counter(i.tier_code for i in incidents)
+def render_counts(per_tier: dict[str, int], tiers: list[TierDef], overdue: int) -> None:
     cols = st.columns(len(tiers) + 2)
     for col, t in zip(cols, tiers):
         col.metric(t.label, per_tier.get(t.code, 0), border=True)
-    cols[-2].metric("在办事件", len(incidents), border=True, help="待研判、已研判、处置中的事件")
+    cols[-2].metric("在办事件", sum(per_tier.values()), border=True, help="待研判、已研判、处置中的事件")
     cols[-1].metric("超时任务", overdue, border=True, help="已过时限仍未完成的任务")
 
 
-def render_charts(incidents: list[Incident], tiers: list[TierDef]) -> None:
+def render_charts(per_tier: dict[str, int], tiers: list[TierDef]) -> None:
     labels = [t.label for t in tiers]
     colors = [common.tier_chart_color(t.code, tiers) for t in tiers]
     scale = alt.Scale(domain=labels, range=colors)
-    per_tier = Counter(i.tier_code for i in incidents)
     left, right = st.columns(2)
     with left:
         st.markdown("**在办事件等级分布**")
@@ -80,8 +81,7 @@ def render_charts(incidents: list[Incident], tiers: list[TierDef]) -> None:
         st.altair_chart(chart, width="stretch")
     with right:
         st.markdown(f"**近 {CHART_HOURS} 小时在办事件的信息量（每小时）**")
-        key = tuple((i.id, i.tier_code, i.mention_count) for i in incidents)
-        rows = mentions_per_hour(get_settings().db_url, key)
+        rows = mentions_per_hour(get_settings().db_url, tuple(sorted(per_tier.items())))
         if not rows:
             st.caption("近期没有新的信息。")
             return
@@ -135,14 +135,18 @@ def render_row(incident: Incident, tiers: list[TierDef]) -> None:
 def desk() -> None:
     with common.read_session() as s:
         tiers = tier_defs(s)
-        incidents = service.list_incidents(s, states=OPEN)
+        per_tier = desk_queries.incident_counts_by_tier(s, OPEN)
+        incidents = desk_queries.top_incidents(s, OPEN, {t.code: t.rank for t in tiers}, DESK_ROWS)
         overdue = service.status(s).tasks_overdue
-    render_counts(incidents, tiers, overdue)
-    if incidents:
-        render_charts(incidents, tiers)
-    st.subheader(f"在办事件（{len(incidents)}）")
+    total = sum(per_tier.values())
+    render_counts(per_tier, tiers, overdue)
+    if total:
+        render_charts(per_tier, tiers)
+    st.subheader(f"在办事件（{total}）")
     if not incidents:
         st.info("当前没有待研判或处置中的舆情事件。")
+    if total > len(incidents):
+        st.caption(f"按等级与时间显示前 {len(incidents)} 件；其余请在“事件详情”中选择或用“信息检索”查找。")
     for incident in incidents:
         render_row(incident, tiers)
     st.caption(f"每 {common.REFRESH_SECONDS} 秒自动刷新 · 更新于 {common.fmt_time(datetime.now(timezone.utc))}")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from rcops.classifier.tiering import explain_text
 from rcops.dashboard import common
+from rcops.operations import desk as desk_queries
 from rcops.plans.schema import ROLES, TierDef
 from rcops.plans.store_io import tier_defs
 from rcops.store.models import AuditEvent, Incident, Mention, Task
@@ -311,25 +312,25 @@ common.show_flash()
 
 with common.read_session() as s:
     tiers = tier_defs(s)
-    choices = service.list_incidents(s)
+    # open incidents first, gravest and newest first; then the closed ones, newest first
+    choices = desk_queries.incident_choices(s, {t.code: t.rank for t in tiers}, sorted(OPEN_STATES))
     wanted = st.session_state.get("incident_id")
-    if wanted is not None and wanted not in {i.id for i in choices}:
+    if wanted is not None and wanted not in {c[0] for c in choices}:
         try:
-            choices.insert(0, service.get_incident(s, int(wanted)))
+            extra = service.get_incident(s, int(wanted))
+            choices.insert(0, (extra.id, extra.title, extra.tier_code, extra.state))
         except TriageError:
             wanted = None
-# open incidents first, then the rest; each part gravest and newest first
-choices.sort(key=lambda i: i.state not in OPEN_STATES)
 
 if not choices:
     st.info("暂无舆情事件。")
     st.stop()
 
 names = {
-    i.id: f"#{i.id} {common.tier_label(i.tier_code, tiers)} · {i.title[:40]}（{STATE_LABELS.get(i.state, i.state)}）"
-    for i in choices
+    iid: f"#{iid} {common.tier_label(code, tiers)} · {title[:40]}（{STATE_LABELS.get(state, state)}）"
+    for iid, title, code, state in choices
 }
-chosen = wanted if wanted in names else choices[0].id
+chosen = wanted if wanted in names else choices[0][0]
 st.session_state["incident_id"] = chosen
 st.session_state["incident_picker"] = chosen
 st.selectbox("选择事件", options=list(names), format_func=names.__getitem__, key="incident_picker",
