@@ -64,7 +64,9 @@ ACTION_LABELS = {
     "tier_lowered": "降级（原任务保留）", "escalated": "超时督办", "escalations_cancelled": "取消待发督办",
     "completed": "完成任务", "overdue": "任务超时", "cancelled": "任务取消", "reopened": "任务重新打开",
     "assigned": "指派任务", "report_drafted": "起草分析报告", "report_submitted": "提交分析报告",
-    "report_archived": "归档分析报告", "downgrade_requested": "申请降级（待审批）", "downgrade_rejected": "驳回降级申请",
+    "report_archived": "归档分析报告", "commented": "批注任务", "merged": "并入其他事件", "merged_into": "并入目标事件",
+    "split": "拆出新事件", "split_from": "由其他事件拆出", "notify_target_invalid": "通知对象配置有误",
+    "notify_config_error": "通知配置文件有误", "downgrade_requested": "申请降级（待审批）", "downgrade_rejected": "驳回降级申请",
 }
 
 
@@ -83,6 +85,10 @@ def _event_text(e: AuditEvent, tasks: dict[str, str]) -> str:
         label += f" {d.get('from_tier')} → {d.get('to_tier')}（{d.get('reason', '')}）"
     if e.action == "escalated":
         label += f"（{d.get('level')}级，{d.get('required', '')}）"
+    if e.action == "commented":
+        label += f"（{d.get('text', '')}）"
+    if e.action == "assigned":
+        label += f" → {d.get('to_assignee', '')}"
     if e.action == "completed" and d.get("note"):
         label += f"（{d['note']}）"
     return label
@@ -200,7 +206,8 @@ def report_context(session: Session, incident: Incident) -> dict[str, Any]:
     sources = Counter(name for _, name in mentions).most_common()
     summary = (
         f"{_local(incident.detected_at)}，系统监测发现“{incident.title}”相关信息，"
-        f"初判为{tier_label}舆情。截至报告生成，共涉及 {len(mentions)} 条信息、{len(sources)} 个来源，"
+        f"系统初判为{ROMAN.get(incident.suggested_tier_code, incident.suggested_tier_code)}级，"
+        f"现定为{tier_label}舆情。截至报告生成，共涉及 {len(mentions)} 条信息、{len(sources)} 个来源，"
         f"累计传播量 {incident.total_reach}，最高风险分 {incident.max_risk_score:.2f}。"
         f"按预案生成处置任务 {len(tasks)} 项，已完成 {on_time + late} 项。"
     )
