@@ -150,9 +150,11 @@ def evaluate_examples(
     return out
 
 
-def evaluate(model: RiskModel, settings: Settings, snownlp: bool = True) -> dict[str, Any]:
+def evaluate(model: RiskModel, settings: Settings, snownlp: bool = True, category_cv: bool = False) -> dict[str, Any]:
     """Scores of *model* and the baselines on every evaluation set present
-    (SnowNLP too when *snownlp* and the package is installed).
+    (SnowNLP too when *snownlp* and the package is installed); the abusive-language
+    model on COLD test when both exist; with *category_cv*, the category model's
+    5-fold cross-validation on the seed set.
 
     The result is also stored in ``model.metadata["metrics"]`` (saved with the model
     the next time it is saved)."""
@@ -171,6 +173,15 @@ def evaluate(model: RiskModel, settings: Settings, snownlp: bool = True) -> dict
         "majority_class": majority,
         "sets": per_set,
     }
+    shared = Path(settings.shared_data_dir)
+    if model.abusive is not None and (shared / "cold_offensive" / "test.csv").is_file():
+        from rcops.classifier.abusive import evaluate_abusive
+
+        result["abusive"] = evaluate_abusive(model.abusive, shared)
+    if category_cv:
+        from rcops.classifier.category import cross_validate
+
+        result["category_cv"] = cross_validate()
     model.metadata["metrics"] = result
     return result
 
@@ -183,6 +194,10 @@ def as_json(result: dict[str, Any]) -> dict[str, Any]:
                **{k: v for k, v in res.items() if k in SYSTEMS}}
         for name, res in result.get("sets", {}).items()
     }
+    if "abusive" in result:
+        out["cold_offensive"] = result["abusive"]
+    if "category_cv" in result:
+        out["category_cv"] = result["category_cv"]
     out["_meta"] = {k: result.get(k) for k in ("model_version", "threshold", "majority_class")}
     return out
 
@@ -218,6 +233,17 @@ def format_table(result: dict[str, Any]) -> str:
         "  ".join("-" * w for w in cols),
     ]
     out += [line(r) for r in rows]
+    ab = result.get("abusive")
+    if ab:
+        m, b = ab["model"], ab["majority"]
+        out.append(f"辱骂语言（COLD 测试集 {ab['n']} 条，其中攻击性 {ab['offensive']} 条）：模型 精确率 {m['precision']:.3f} "
+                   f"召回率 {m['recall']:.3f} F1 {m['negative_f1']:.3f} 宏F1 {m['macro_f1']:.3f}；"
+                   f"多数类基线 宏F1 {b['macro_f1']:.3f}")
+    cv = result.get("category_cv")
+    if cv:
+        out.append(f"风险类别（种子集 {cv['n']} 条，{cv['folds']} 折交叉验证）宏F1：模型+关键词 {cv['combined']['macro_f1']:.3f}，"
+                   f"仅模型 {cv['model']['macro_f1']:.3f}，仅关键词 {cv['rules']['macro_f1']:.3f}")
+        out.append("  各类 F1：" + "，".join(f"{k} {v:.2f}" for k, v in cv["combined"]["per_category_f1"].items()))
     return "\n".join(out)
 
 

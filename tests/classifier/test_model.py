@@ -170,3 +170,22 @@ def test_full_model_file_round_trip(full: tuple[Settings, RiskModel, Path]) -> N
     texts = ["小资钱包涉嫌诈骗，出借人维权无门", "银行发布年度报告，业绩稳定增长", RISKY, BENIGN]
     assert loaded.score(texts) == model.score(texts)
     assert loaded.score_one(RISKY) > loaded.score_one(BENIGN)
+
+
+@needs_shared_data("cold_offensive")
+def test_full_model_carries_an_abusive_language_flag_measured_on_cold_test(
+    full: tuple[Settings, RiskModel, Path],
+) -> None:
+    from rcops.classifier.abusive import evaluate_abusive
+
+    s, model, path = full
+    assert model.abusive is not None and model.category is not None
+    assert model.metadata["abusive"]["removed_test_overlap"] >= 1  # test texts never trained on
+    result = evaluate_abusive(model.abusive, SHARED_DATA)
+    assert result["n"] == 5323
+    assert result["model"]["negative_f1"] >= 0.7 > result["majority"]["negative_f1"]
+    assert result["model"]["macro_f1"] > result["majority"]["macro_f1"] + 0.3
+    again = load(path)  # the companion models are saved in the same file
+    texts = ["你这个蠢货，滚回你老家去吧，没人想看见你", "今天农商行在村里开展金融知识宣传活动"]
+    assert again.abusive.flag(texts) == [True, False]
+    assert again.abusive.proba(texts) == model.abusive.proba(texts)

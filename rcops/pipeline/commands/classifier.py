@@ -106,7 +106,7 @@ def evaluate(
     _setup(settings)
     try:
         model = _current_model(settings)
-        result = run_eval(model, settings, snownlp=snownlp)
+        result = run_eval(model, settings, snownlp=snownlp, category_cv=True)
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001
