@@ -45,6 +45,7 @@ ACTIONS: dict[str, str] = {
     "incident.resolve": "办结事件",
     "incident.reopen": "重新打开事件",
     "task.complete": "完成任务",
+    "task.assign": "指派任务",
     "plans.view": "查看分级与预案",
     "plans.edit": "修改分级与预案",
     "mentions.search": "检索信息",
@@ -56,7 +57,7 @@ ACTIONS: dict[str, str] = {
 
 _READ = {"incident.view", "plans.view", "mentions.search", "status.view"}
 _DISPOSE = {"incident.confirm", "incident.dismiss", "incident.dispose", "incident.resolve", "incident.reopen",
-            "task.complete", "mentions.export"}
+            "task.complete", "task.assign", "mentions.export"}
 
 #: role → actions it may perform
 MATRIX: dict[str, frozenset[str]] = {

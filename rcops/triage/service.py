@@ -218,6 +218,7 @@ def complete_task(session: Session, task_id: int, actor: str, note: str = "") ->
 
 def assign_task(session: Session, task_id: int, actor: str, assignee: str, note: str = "") -> Task:
     """Give a task to a named person (指派/改派); the previous owner is kept in the audit trail."""
+    require(session, actor, "task.assign")
     task = session.get(Task, task_id)
     if task is None:
         raise TaskNotFound(f"找不到编号为 {task_id} 的任务")

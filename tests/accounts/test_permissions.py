@@ -34,17 +34,22 @@ CALLS: dict[str, Callable[[Session, int, str], Any]] = {
     "incident.reopen": lambda s, i, a: service.reopen(s, service.dismiss(s, i, "admin", reason="误报").id, a,
                                                       reason="有新进展"),
     "task.complete": lambda s, i, a: service.complete_task(s, _task(s, i), a),
+    "task.assign": lambda s, i, a: service.assign_task(s, _task(s, i), a, "张三"),
     "plans.edit": lambda s, i, a: install_rules(s, load_rules_file(), a),
     "users.manage": lambda s, i, a: accounts.create_user(s, "newcomer", "operator", "long-enough-pw", actor=a),
 }
 
 
+#: a user of each role among the seeded accounts (tests.dashboard.conftest.ACCOUNTS)
+USER_OF = {"admin": "admin", "operator": "李四", "institution": "bank", "auditor": "auditor"}
+
+
 @pytest.fixture
 def world(session_factory):  # type: ignore[no-untyped-def]
     seeded = populate(session_factory)
-    with session_factory.begin() as s:
-        for role in ROLES:
-            accounts.create_user(s, role, role, f"{role}-password")
+    with session_factory() as s:
+        assert {u.username: u.role for u in accounts.list_users(s) if u.username in USER_OF.values()} == {
+            v: k for k, v in USER_OF.items()}
     return session_factory, seeded.ids[TITLE_II]
 
 
@@ -52,17 +57,18 @@ def world(session_factory):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("role", ROLES)
 def test_role_action_matrix_over_the_real_functions(world, role: str, action: str) -> None:
     factory, incident_id = world
+    user = USER_OF[role]
     with factory() as s:
         before = s.scalar(select(Incident.row_version).where(Incident.id == incident_id))
         audit_before = len(s.scalars(select(AuditEvent.id)).all())
     if allowed(role, action):
         with factory.begin() as s:
-            CALLS[action](s, incident_id, role)
+            CALLS[action](s, incident_id, user)
         with factory() as s:
-            assert any(e.actor == role for e in s.scalars(select(AuditEvent)))
+            assert any(e.actor == user for e in s.scalars(select(AuditEvent)))
     else:
         with pytest.raises(PermissionDenied, match="无权"), factory.begin() as s:
-            CALLS[action](s, incident_id, role)
+            CALLS[action](s, incident_id, user)
         with factory() as s:  # nothing was written
             assert s.scalar(select(Incident.row_version).where(Incident.id == incident_id)) == before
             assert len(s.scalars(select(AuditEvent.id)).all()) == audit_before
@@ -83,6 +89,6 @@ def test_unknown_or_deactivated_names_and_system_judgements_are_refused(world) -
         service.confirm_tier(s, incident_id, "system")
     with factory.begin() as s:
         install_rules(s, load_rules_file(), "system")  # `rcops init` runs as the system
-        accounts.set_active(s, "operator", False, actor="admin")
+        accounts.set_active(s, "李四", False, actor="admin")
     with pytest.raises(PermissionDenied, match="不存在或已停用"), factory.begin() as s:
-        require(s, "operator", "task.complete")
+        require(s, "李四", "task.complete")

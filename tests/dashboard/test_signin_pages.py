@@ -181,3 +181,45 @@ def test_sources_page_shows_health_and_schemes_page_the_word_groups(console, ses
     shown = [m.value for m in at.markdown]
     assert "**信用主体监测**" in shown and "主体词：农户、信用村" in shown and "事件词：逾期" in shown
     assert not any("不显示" in m for m in shown)
+
+
+def test_a_downgrade_waits_for_an_administrator_who_approves_it_in_the_console(console, session_factory):
+    from rcops.store.models import Incident
+
+    from .conftest import TITLE_I
+
+    incident_id = console.ids[TITLE_I]
+    at = open_incident(incident_id, user="张三")
+    at.selectbox(key="act_correct_tier").set_value("II")
+    at.text_input(key="act_correct_reason").input("仅个别转载，影响有限")
+    at.button(key="act_correct").click().run()
+    assert not at.exception, at.exception
+    assert any("待管理方审批" in w.value for w in at.warning)
+    assert "act_downgrade_approve" not in {b.key for b in at.button}  # operators cannot decide
+    with session_factory() as s:
+        assert (s.get(Incident, incident_id).tier_code, s.get(Incident, incident_id).pending_tier_code) == ("I", "II")
+    at = open_incident(incident_id, user="admin")
+    at.button(key="act_downgrade_approve").click().run()
+    assert not at.exception, at.exception
+    assert any("已同意降级" in x.value for x in at.success), [e.value for e in at.error]
+    with session_factory() as s:
+        inc = s.get(Incident, incident_id)
+        assert (inc.tier_code, inc.pending_tier_code, inc.tier_confirmed_by) == ("II", None, "admin")
+
+
+def test_operator_assigns_a_task_and_the_auditor_cannot(console, session_factory):
+    from rcops.store.models import Task
+
+    incident_id = console.ids[TITLE_II]
+    with session_factory() as s:
+        task_id = s.scalars(select(Task.id).where(Task.incident_id == incident_id).order_by(Task.position)).first()
+    at = open_incident(incident_id, user="张三")
+    at.selectbox(key=f"task_assignee_{task_id}").set_value("李四")
+    at.button(key=f"task_assign_{task_id}").click().run()
+    assert not at.exception, at.exception
+    assert any("已指派给 李四" in x.value for x in at.success), [e.value for e in at.error]
+    with session_factory() as s:
+        assert s.get(Task, task_id).assignee == "李四"
+    at = open_incident(incident_id, user="auditor")
+    assert f"task_assign_{task_id}" not in {b.key for b in at.button}
+    assert not any(k and k.startswith("task_done_") for k in {b.key for b in at.button})

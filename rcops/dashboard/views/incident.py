@@ -15,6 +15,7 @@ import streamlit as st
 
 from rcops.classifier.tiering import explain_text
 from rcops.dashboard import common
+from rcops.operations import accounts
 from rcops.operations import desk as desk_queries
 from rcops.plans.schema import ROLES, TierDef
 from rcops.plans.store_io import tier_defs
@@ -73,12 +74,32 @@ def _confirm(incident_id: int, version: int, label: str) -> None:
 def _correct(incident_id: int, version: int, tiers_by_code: dict[str, str]) -> None:
     code = st.session_state.get("act_correct_tier")
     reason = st.session_state.get("act_correct_reason", "")
-    if common.run_action(
-        lambda s, actor: service.confirm_tier(s, incident_id, actor, tier_code=code, reason=reason,
-                                              expected_version=version),
-        f"等级已更正为 {tiers_by_code.get(code, code)}。",
-    ):
+    outcome: dict[str, object] = {}
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        outcome["pending"] = service.confirm_tier(s, incident_id, actor, tier_code=code, reason=reason,
+                                                  expected_version=version).pending_tier_code
+
+    if common.run_action(act, f"等级已更正为 {tiers_by_code.get(code, code)}。"):
+        if outcome.get("pending"):
+            st.session_state["_flash"] = [("warning", f"降级为 {tiers_by_code.get(code, code)} 的申请已提交，"
+                                                      "待管理方审批；审批前维持原等级与预案。")]
         st.session_state["act_correct_reason"] = ""
+
+
+def _decide(incident_id: int, version: int, approve: bool) -> None:
+    reason = st.session_state.get("act_downgrade_reason", "")
+    if common.run_action(
+        lambda s, actor: service.decide_downgrade(s, incident_id, actor, approve, reason=reason,
+                                                  expected_version=version),
+        "已同意降级。" if approve else "已驳回降级申请，维持原等级。",
+    ):
+        st.session_state["act_downgrade_reason"] = ""
+
+
+def _assign(task_id: int, title: str) -> None:
+    who = st.session_state.get(f"task_assignee_{task_id}") or ""
+    common.run_action(lambda s, actor: service.assign_task(s, task_id, actor, who), f"任务“{title}”已指派给 {who}。")
 
 
 def _start(incident_id: int, version: int) -> None:
@@ -199,7 +220,7 @@ def render_mentions(mentions: list[tuple[Mention, str]], tiers: list[TierDef]) -
             st.text(f"原文链接：{m.url}")
 
 
-def render_tasks(incident: Incident, tasks: list[Task]) -> None:
+def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str]) -> None:
     if not tasks:
         st.info("该事件暂无任务。")
         return
@@ -220,6 +241,14 @@ def render_tasks(incident: Incident, tasks: list[Task]) -> None:
             with act:
                 if t.note:
                     st.caption("备注：" + common.md_escape(t.note))
+                if t.assignee:
+                    st.caption("负责人：" + common.md_escape(t.assignee))
+                if t.status == "open" and incident_open and common.can("task.assign"):
+                    with st.popover("指派", icon=":material/person_add:"):
+                        st.selectbox("负责人", options=assignees, key=f"task_assignee_{t.id}",
+                                     index=assignees.index(t.assignee) if t.assignee in assignees else None,
+                                     placeholder="选择负责人")
+                        st.button("确定指派", key=f"task_assign_{t.id}", on_click=_assign, args=(t.id, t.title))
                 if t.status == "open" and incident_open and common.can("task.complete"):
                     with st.form(f"task_form_{t.id}", border=False):
                         note_col, btn_col = st.columns([3, 1], vertical_alignment="bottom")
@@ -239,6 +268,18 @@ def render_actions(incident: Incident, tiers: list[TierDef]) -> None:
         st.info(f"您的角色（{role}）只能查看事件，不能研判或处置。")
         return
     st.caption(f"以“{who}”（{role}）的身份操作，所有操作记入审计日志。")
+    if incident.pending_tier_code:
+        asked = common.tier_label(incident.pending_tier_code, tiers)
+        st.warning(f"{common.md_escape(incident.pending_tier_by or '')} 申请降级为 {asked}："
+                   f"{common.md_escape(incident.pending_tier_reason or '')}。管理方审批前维持原等级。")
+        if common.can("plans.edit"):
+            with st.form("act_downgrade_form"):
+                st.text_input("审批意见（可选）", key="act_downgrade_reason")
+                c1, c2 = st.columns(2)
+                c1.form_submit_button("同意降级", key="act_downgrade_approve", on_click=_decide,
+                                      args=(iid, version, True))
+                c2.form_submit_button("驳回", key="act_downgrade_reject", on_click=_decide,
+                                      args=(iid, version, False))
     if state in OPEN_STATES:
         shown = True
         st.markdown("**研判等级**")
@@ -341,6 +382,7 @@ with common.read_session() as s:
     tasks = list(incident.tasks)
     mentions = service.incident_mentions(s, chosen)
     audit = service.incident_audit(s, chosen)
+    assignees = [u.username for u in accounts.list_users(s) if u.active and u.role in ("admin", "operator")]
 
 render_header(incident, tiers)
 open_tasks = sum(1 for t in tasks if t.status == "open")
@@ -350,7 +392,7 @@ tab_info, tab_tasks, tab_actions, tab_audit = st.tabs(
 with tab_info:
     render_mentions(mentions, tiers)
 with tab_tasks:
-    render_tasks(incident, tasks)
+    render_tasks(incident, tasks, assignees)
 with tab_actions:
     render_actions(incident, tiers)
 with tab_audit:
