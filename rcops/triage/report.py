@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CHART = "volume.png"
 FORMATS = ("html", "pdf", "docx")
+
+
+class ReportSettings(BaseSettings):
+    """``RCOPS_REPORT_TEMPLATE``: the administrator's Jinja2 template (empty: the default one)."""
+
+    model_config = SettingsConfigDict(env_prefix="RCOPS_REPORT_", env_file=".env", extra="ignore")
+
+    template: str = ""
 
 
 class ReportError(TriageError):
@@ -273,6 +282,7 @@ def draft_report(session: Session, incident_id: int, actor: str, template_path: 
     incident = get_incident(session, incident_id)
     if incident.state not in (IncidentState.resolved.value, IncidentState.reported.value):
         raise InvalidAction(f"事件状态为“{STATE_LABELS[incident.state]}”，处置完毕（已处置）后才能起草分析报告")
+    template_path = template_path or ReportSettings().template or None
     ctx = report_context(session, incident)
     chart = volume_chart(ctx["hours"]) if ctx["hours"] else b""
     ctx["chart"] = CHART if chart else ""

@@ -113,7 +113,7 @@ def test_a_correction_supersedes_the_archived_version(db):  # noqa: F811
         assert s.get(Incident, inc_id).state == "archived"
 
 
-def test_missing_or_broken_template_gives_a_clear_error(db, tmp_path):  # noqa: F811
+def test_missing_or_broken_template_gives_a_clear_error(db, tmp_path, monkeypatch):  # noqa: F811
     inc_id = resolved_incident(db)
     broken = tmp_path / "broken.html.j2"
     broken.write_text("<h1>{{ title }</h1>{% for x in %}", encoding="utf-8")
@@ -126,6 +126,11 @@ def test_missing_or_broken_template_gives_a_clear_error(db, tmp_path):  # noqa: 
             rp.draft_report(s, inc_id, "op1", template_path=broken)
         with pytest.raises(rp.ReportError, match="不存在的数据项"):
             rp.draft_report(s, inc_id, "op1", template_path=unknown)
+    with db.begin() as s:  # the administrator's template configured by RCOPS_REPORT_TEMPLATE
+        monkeypatch.setenv("RCOPS_REPORT_TEMPLATE", str(tmp_path / "configured-but-missing.j2"))
+        with pytest.raises(rp.ReportError, match="configured-but-missing"):
+            rp.draft_report(s, inc_id, "op1")
+        monkeypatch.delenv("RCOPS_REPORT_TEMPLATE")
     custom = tmp_path / "custom.html.j2"
     custom.write_text("<h1>自定义：{{ title }}</h1><p>{{ summary }}</p>", encoding="utf-8")
     with db.begin() as s:
