@@ -14,6 +14,12 @@ from rcops.store.access import ROLES, PermissionDenied
 
 ENTITY_NAMES = {"incident": "事件", "task": "任务", "user": "用户", "tier": "等级", "response_plan": "预案",
                 "mention": "信息", "source": "信息源", "monitoring_scheme": "监测方案"}
+ACTION_NAMES = {"login": "登录", "logout": "退出登录", "login_failed": "登录失败", "login_refused": "拒绝登录（已锁定）",
+                "locked": "锁定账户", "unlocked": "解除锁定", "created": "新建", "updated": "修改",
+                "role_changed": "变更角色", "activated": "启用", "deactivated": "停用", "exported": "导出",
+                "completed": "完成任务", "assigned": "指派任务", "tier_confirmed": "确认等级", "tier_corrected": "更正等级",
+                "downgrade_requested": "申请降级", "downgrade_rejected": "驳回降级", "plan_applied": "启动预案",
+                "detected": "发现事件"}
 
 
 def _create() -> None:
@@ -106,7 +112,7 @@ def render_audit() -> None:
     st.caption(f"最新 {len(events)} 条（最多 500 条）")
     st.dataframe(pd.DataFrame([
         {"时间": common.fmt_time(e.at), "操作人": e.actor, "对象": ENTITY_NAMES.get(e.entity_type, e.entity_type),
-         "编号": e.entity_id, "动作": e.action,
+         "编号": e.entity_id, "动作": ACTION_NAMES.get(e.action, e.action),
          "详情": "；".join(f"{k}：{v}" for k, v in (e.detail or {}).items())}
         for e in events
     ], columns=["时间", "操作人", "对象", "编号", "动作", "详情"]), hide_index=True, width="stretch")
