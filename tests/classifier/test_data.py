@@ -123,7 +123,8 @@ def test_no_evaluation_text_is_in_the_training_set(tmp_path: Path) -> None:
         leaked = {t for t, _ in examples} & train_texts
         assert not leaked, f"{name}: {len(leaked)} eval texts in training data"
     assert desc["shared_data_used"] is True
-    assert set(desc["sources"]) == {"finnsp_train", "finfe_train_dedup", "seed"}
+    assert set(desc["sources"]) == {"finnsp_train", "finfe_train_dedup", "smp2020_virus_train", "seed"}
+    assert desc["sources"]["smp2020_virus_train"] > 7000
     assert desc["sources"]["seed"] == len(load_seed())
     assert desc["total"] == len(data)
     assert desc["sha256"] == fingerprint(data)

@@ -155,7 +155,7 @@ def test_full_model_reaches_target_on_finnsp_and_beats_baselines(
         assert res["model"]["macro_f1"] > res["majority"]["macro_f1"], name
         assert res["model"]["negative_f1"] > res["lexicon"]["negative_f1"], name
     assert model.metadata["metrics"] is result
-    assert model.metadata["training_seconds"] < 90
+    assert model.metadata["training_seconds"] < 240  # ~40 s on an idle core
     table = format_table(result)
     assert "FinNSP" in table and "多数类基线" in table and "关键词基线" in table
     print("\n" + table)
