@@ -370,5 +370,5 @@ class AuditEvent(Base):
 # importing ``Base`` and ``utcnow`` from here); importing it below registers its
 # tables on ``Base.metadata`` so that migrations and every session see them.
 # One line per area:
-from rcops.store import models_disposal as _models_disposal  # noqa: E402,F401  (disposal)
 from rcops.store import models_accounts as _models_accounts  # noqa: E402,F401  (accounts)
+from rcops.store import models_disposal as _models_disposal  # noqa: E402,F401  (disposal)

@@ -13,7 +13,7 @@ import importlib
 import typer
 
 #: modules of rcops.pipeline.commands, in the order their commands are listed
-AREAS: list[str] = ["disposal", "monitoring", "accounts"]
+AREAS: list[str] = ["classifier", "accounts", "monitoring", "disposal"]
 
 
 def register_all(app: typer.Typer) -> None:
