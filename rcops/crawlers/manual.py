@@ -317,8 +317,6 @@ class _Store:
             origin=ORIGIN,
             source_name="" if source_id is not None else item.source,
         )
-        self.session.add(mention)
-        self.session.flush()
         attach(self.session, mention, self.stories)
         record(self.session, self.actor, "mention", mention.id, "manual_add", title=title, url=item.url,
                source=item.source, **audit)

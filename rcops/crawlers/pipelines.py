@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -220,8 +220,8 @@ class DedupPipeline(_Pipeline):
         self.seen_urls.add(item.canonical_url)
         self.seen_hashes.add(item.content_hash)
         ctx = store_context(self.crawler)
-        with ctx.sessions() as session:
-            existing = session.execute(
+        with ctx.engine.connect() as conn:  # a plain read: no ORM session needed
+            existing = conn.execute(
                 select(Mention.canonical_url, Mention.content_hash)
                 .where(
                     or_(
@@ -266,18 +266,15 @@ class StorePipeline(_Pipeline):
                     reach=int(item.reach or 0),
                     masked_count=item.masked_count,
                 )
-                session.add(mention)
-                session.flush()
                 attach(session, mention, self.stories)
                 self.stats.inc_value(STAT_PREFIX + "items_stored")
                 counted = True
                 if mention.spread_rank > 1:
                     self.stats.inc_value(STAT_PREFIX + "reposts")
                 if ctx.run_id is not None:
-                    run = session.get(CrawlRun, ctx.run_id)
-                    if run is not None:
-                        for name, value in run_counters(self.stats.get_stats()).items():
-                            setattr(run, name, value)
+                    session.execute(
+                        update(CrawlRun).where(CrawlRun.id == ctx.run_id).values(**run_counters(self.stats.get_stats()))
+                    )
         except IntegrityError:
             # another crawl stored the same URL or content between our check and our insert
             if counted:

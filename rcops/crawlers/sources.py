@@ -57,14 +57,20 @@ from rcops.store.audit import record
 from rcops.store.models import MonitoringScheme, Source
 
 from .exceptions import SourceConfigError
+from .jsonpath import compile_path
 from .expression import MAX_LENGTH, ExpressionError
 from .expression import parse as parse_expression
 
-SOURCE_KINDS = ("rss", "html")
+SOURCE_KINDS = ("rss", "html", "json", "sitemap")
 MEDIA_LEVELS = ("central", "provincial", "municipal", "industry", "self_media")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 MIN_INTERVAL_SECONDS = 5
-CONFIG_KEYS = {"encoding", "list", "detail", "max_items", "max_pages", "obey_robots"}
+CONFIG_KEYS = {
+    "encoding", "list", "detail", "max_items", "max_pages", "obey_robots",
+    "items", "fields", "url_template", "next",  # json
+    "url_pattern",  # sitemap
+}
+JSON_FIELDS = {"title", "text", "url", "published_at", "author", "reach"}
 LIST_KEYS = {"link", "next"}
 DETAIL_KEYS = {"title", "body", "published_at", "author"}
 SOURCE_FIELDS = ("name", "kind", "url", "interval_seconds", "enabled", "media_level", "region", "config")
@@ -124,6 +130,26 @@ def _text(where: str, field: str, value: Any, *, required: bool, max_len: int) -
     return value
 
 
+def _validate_json_config(where: str, config: dict[str, Any]) -> None:
+    fields = config.get("fields")
+    if not isinstance(fields, dict) or not (fields.get("title") or fields.get("text")):
+        raise SourceConfigError(f"{where} 字段 config.fields：json 类信息源须为各字段写路径，至少 title 或 text")
+    unknown = sorted(set(fields) - JSON_FIELDS)
+    if unknown:
+        raise SourceConfigError(f"{where} 字段 config.fields：未知的字段 {'、'.join(map(str, unknown))}（可用：{'、'.join(sorted(JSON_FIELDS))}）")
+    paths = {f"fields.{k}": v for k, v in fields.items()}
+    paths.update({k: config[k] for k in ("items", "next") if config.get(k) is not None})
+    for name, path in paths.items():
+        if not isinstance(path, str):
+            raise SourceConfigError(f"{where} 字段 config.{name}：路径必须是文字")
+        try:
+            compile_path(path)
+        except ValueError as exc:
+            raise SourceConfigError(f"{where} 字段 config.{name}：{exc}") from None
+    if not fields.get("url") and not config.get("url_template"):
+        raise SourceConfigError(f"{where} 字段 config.fields.url：json 类信息源须给出链接的路径或 url_template")
+
+
 def _validate_config(where: str, kind: str, raw: Any) -> dict[str, Any]:
     if raw is None:
         raw = {}
@@ -156,8 +182,15 @@ def _validate_config(where: str, kind: str, raw: Any) -> dict[str, Any]:
         for key, selector in section.items():
             if selector is not None:
                 _check_selector(where, f"config.{group}.{key}", selector)
-    if kind == "html":
-        if not (config.get("list") or {}).get("link"):
+    if kind == "json":
+        _validate_json_config(where, config)
+    if config.get("url_pattern") is not None:
+        try:
+            re.compile(str(config["url_pattern"]))
+        except re.error as exc:
+            raise SourceConfigError(f"{where} 字段 config.url_pattern：正则表达式无效（{exc}）") from None
+    if kind in ("html", "sitemap"):
+        if kind == "html" and not (config.get("list") or {}).get("link"):
             raise SourceConfigError(f"{where} 字段 config.list.link：html 类信息源必须配置此选择器")
         detail = config.get("detail") or {}
         if bool(detail.get("title")) != bool(detail.get("body")):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from rcops.crawlers.canonical import content_hash
 from rcops.crawlers.runner import crawl_source
-from rcops.crawlers.stories import StoryIndex, attach, distance, mention_simhash, simhash, story_chain
+from rcops.crawlers.stories import MAX_DISTANCE, StoryIndex, attach, distance, mention_simhash, simhash, story_chain
 from rcops.store.models import Mention
 from tests.conftest import needs_shared_data
 
@@ -32,11 +32,9 @@ def repost(text: str) -> str:
     return "来源：某某财经网 记者 张三\n" + text.replace("逾百万元", "超过一百万元") + "\n（责任编辑：李四）"
 
 
-def add(session, url: str, title: str, text: str, published: datetime | None, crawled: datetime) -> Mention:
+def new(url: str, title: str, text: str, published: datetime | None, crawled: datetime) -> Mention:
     mention = Mention(url=url, canonical_url=url, content_hash=content_hash(title, text), title=title, text=text,
                       published_at=published, crawled_at=crawled)
-    session.add(mention)
-    session.flush()
     return mention
 
 
@@ -45,8 +43,8 @@ def test_simhash_tells_reposts_from_other_stories() -> None:
     reposted = mention_simhash("转载：某县农信社储户资金被扣划 调查组已介入", repost(STORY))
     other = mention_simhash("农商银行整村授信", OTHER)
     assert original is not None and reposted is not None and other is not None
-    assert distance(original, reposted) <= 10
-    assert distance(original, other) > 15
+    assert distance(original, reposted) <= MAX_DISTANCE
+    assert distance(original, other) > 2 * MAX_DISTANCE
     assert simhash("太短的文本") is None
 
 
@@ -54,16 +52,16 @@ def test_a_repost_stored_first_is_demoted_when_the_earlier_original_arrives(sess
     index = StoryIndex()
     with session_factory.begin() as s:
         # a portal's repost is crawled first …
-        first_seen = add(s, "https://portal.example.org/1", "转载：储户资金被扣划", repost(STORY), T0 + timedelta(hours=3), T0 + timedelta(hours=4))
+        first_seen = new("https://portal.example.org/1", "转载：储户资金被扣划", repost(STORY), T0 + timedelta(hours=3), T0 + timedelta(hours=4))
         attach(s, first_seen, index)
-        unrelated = add(s, "https://bank.example.org/2", "整村授信", OTHER, T0, T0 + timedelta(hours=4))
+        unrelated = new("https://bank.example.org/2", "整村授信", OTHER, T0, T0 + timedelta(hours=4))
         attach(s, unrelated, index)
     with session_factory.begin() as s:
         # … then, in a later run, the county paper that published it first
-        original = add(s, "https://county.example.org/3", "储户资金被扣划", STORY, T0, T0 + timedelta(hours=5))
+        original = new("https://county.example.org/3", "储户资金被扣划", STORY, T0, T0 + timedelta(hours=5))
         attach(s, original, StoryIndex())  # a fresh index (another run) finds it in the store
         # and a third site, later still
-        late = add(s, "https://blog.example.org/4", "储户资金被扣划了", repost(STORY) + "网友评论：太离谱了。", T0 + timedelta(hours=6), T0 + timedelta(hours=6))
+        late = new("https://blog.example.org/4", "储户资金被扣划了", repost(STORY) + "网友评论：太离谱了。", T0 + timedelta(hours=6), T0 + timedelta(hours=6))
         attach(s, late, StoryIndex())
     with session_factory() as s:
         repost_row = s.get(Mention, first_seen.id)

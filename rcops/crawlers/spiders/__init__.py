@@ -7,13 +7,17 @@ Every spider takes the source definition as spider arguments:
 
 from __future__ import annotations
 
+from .api import JsonApiSpider
 from .base import SourceSpider
 from .html import ListDetailSpider
 from .rss import FeedSpider
+from .sitemap import SitemapSpider
 
 SPIDERS: dict[str, type[SourceSpider]] = {
     FeedSpider.name: FeedSpider,
     ListDetailSpider.name: ListDetailSpider,
+    JsonApiSpider.name: JsonApiSpider,
+    SitemapSpider.name: SitemapSpider,
 }
 
-__all__ = ["SPIDERS", "SourceSpider", "FeedSpider", "ListDetailSpider"]
+__all__ = ["SPIDERS", "SourceSpider", "FeedSpider", "ListDetailSpider", "JsonApiSpider", "SitemapSpider"]

@@ -79,6 +79,8 @@ class ListDetailSpider(SourceSpider):
     """List page → detail pages, everything site-specific from the source's config."""
 
     name = "html"
+    #: False for kinds that find detail pages otherwise (sitemaps)
+    needs_list_selector = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -88,7 +90,7 @@ class ListDetailSpider(SourceSpider):
             name: self.cfg(f"detail.{name}") or None
             for name in ("title", "body", "published_at", "author")
         }
-        if not self.link_selector:
+        if not self.link_selector and self.needs_list_selector:
             raise ValueError("html 信息源的 config 需要 list.link")
         #: no title/body selectors: extract the article automatically
         self.auto_extract = not (self.detail_selectors["title"] and self.detail_selectors["body"])
@@ -115,9 +117,7 @@ class ListDetailSpider(SourceSpider):
             if not url.startswith(("http://", "https://")) or url in self.scheduled:
                 continue
             self.scheduled.add(url)
-            yield scrapy.Request(
-                url, callback=self.parse_detail, errback=self.page_failed, meta=dict(self.request_meta)
-            )
+            yield self.detail_request(url)
         if self.next_selector and page < self.max_pages and len(self.scheduled) < self.max_items:
             next_links = links(response, self.next_selector)
             if next_links:
@@ -128,6 +128,9 @@ class ListDetailSpider(SourceSpider):
                     cb_kwargs={"page": page + 1},
                     meta=dict(self.request_meta),
                 )
+
+    def detail_request(self, url: str, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_detail, errback=self.page_failed, meta={**self.request_meta, **meta})
 
     def parse_detail(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
         title = clean_text(" ".join(texts(response, self.detail_selectors["title"])), keep_newlines=False)
@@ -144,6 +147,10 @@ class ListDetailSpider(SourceSpider):
             if published_at is None and article.published_at is not None:
                 published_at, published_raw = article.published_at, article.published_raw
             extra["extracted"] = "auto"
+        hint = response.meta.get("rcops_hint") or {}  # what a sitemap said about the page
+        title = title or hint.get("title") or ""
+        if published_at is None and hint.get("published_at") is not None:
+            published_at, published_raw = hint["published_at"], hint.get("published_raw", "")
         values = {"title": title, "body": body}
         missing = [label for key, label in REQUIRED_DETAIL if not values[key]]
         if missing:
