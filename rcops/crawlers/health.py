@@ -14,6 +14,10 @@ freshness of its newest item, and flags an operator acts on:
     site changed its encoding, or its meta tag now lies.
 ``连续失败``
     at least :data:`FAILURE_STREAK` runs in a row failed.
+``被拦截``
+    the last run was refused: a login wall, a captcha, an anti-bot answer (see
+    :mod:`.antibot`); ``retry_after_seconds`` is then the back-off before the next try
+    (the interval doubled per failure in a row), for the scheduler and the operator.
 
 Pure reads; the caller owns the session.
 """
@@ -28,6 +32,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rcops.store.models import CrawlRun, CrawlStatus, Mention, Source
+
+from .antibot import backoff_seconds, is_blocked_reason
 
 #: finished runs looked at per source
 HISTORY_RUNS = 20
@@ -48,6 +54,7 @@ STAT_GARBLED_PAGES = "乱码页面数"
 FLAG_SILENT = "静默"
 FLAG_GARBLED = "乱码"
 FLAG_FAILING = "连续失败"
+FLAG_BLOCKED = "被拦截"
 
 
 def garbled_share(run: CrawlRun) -> float:
@@ -98,6 +105,9 @@ def _health_of(source: Source, runs: list[CrawlRun], newest: dict[str, datetime 
         flags.append(FLAG_GARBLED)
     if streak >= FAILURE_STREAK:
         flags.append(FLAG_FAILING)
+    blocked = last is not None and last.status == CrawlStatus.failed.value and is_blocked_reason(last.error)
+    if blocked:
+        flags.append(FLAG_BLOCKED)
 
     newest_item = newest.get("published") or newest.get("crawled")
     freshness = (now - newest_item).total_seconds() / 3600 if newest_item is not None else None
@@ -128,6 +138,8 @@ def _health_of(source: Source, runs: list[CrawlRun], newest: dict[str, datetime 
         "last_error_at": (last_failed.finished_at or last_failed.started_at) if last_failed else None,
         "last_error": last_failed.error if last_failed else None,
         "consecutive_failures": streak,
+        "blocked": blocked,
+        "retry_after_seconds": backoff_seconds(source.interval_seconds, streak),
         "last_yield": last_yield,
         "usual_yield": usual,
         "yield_ratio": round(last_yield / usual, 2) if last_yield is not None and usual else None,
@@ -173,6 +185,7 @@ __all__ = [
     "FLAG_SILENT",
     "FLAG_GARBLED",
     "FLAG_FAILING",
+    "FLAG_BLOCKED",
     "GARBLED_PAGE_MIN_CHARS",
     "STAT_GARBLED_PAGES",
     "STAT_REPLACEMENT_CHARS",

@@ -92,6 +92,7 @@ def test_json_api_max_items_stops_paging(crawled: Any) -> None:
 def test_an_api_answering_an_error_code_fails_the_crawl_with_its_message(crawled: Any) -> None:
     stats = crawled["blocked"]["stats"]
     assert crawled["blocked"]["items"] == []
+    assert stats["rcops/fatal_error"].startswith("疑似被拦截：接口返回中没有信息列表")
     assert "code=40301" in stats["rcops/fatal_error"] and "访问过于频繁" in stats["rcops/fatal_error"]
 
 

@@ -17,9 +17,9 @@ Config (``Source.config``)::
     max_pages: 1
 
 Paths are dot-separated keys with ``[n]`` or ``.n`` indexes (``data.items[0].title``);
-a leading ``$.`` is allowed. An answer whose items path is missing is the API's
-refusal (an error code instead of data, typical of anti-bot answers): the crawl
-fails with the answer's code and message.
+a leading ``$.`` is allowed. An answer whose items path is missing fails the crawl;
+with an error code or message instead of data (typical of anti-bot answers) it is
+recognised as a refusal (``疑似被拦截：…``, see ``rcops.crawlers.antibot``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from ..antibot import BLOCKED_PREFIX
 from ..items import MentionItem
 from ..jsonpath import MISSING, compile_path, get_path
 from ..middlewares import encoding_info
@@ -104,8 +105,10 @@ class JsonApiSpider(SourceSpider):
         if not isinstance(entries, list):
             refusal = _refusal(data)
             reason = f"接口返回中没有信息列表（路径 {self.cfg('items') or '$'}）" + (f"，返回：{refusal}" if refusal else "")
+            if refusal:  # an error code instead of data: the API refuses us
+                reason = BLOCKED_PREFIX + reason
             if page == 1:
-                self.fail(f"{reason}：{response.url}（可能被限制访问）")
+                self.fail(f"{reason}：{response.url}")
             else:
                 self.note(reason)
             return

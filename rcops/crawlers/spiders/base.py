@@ -17,6 +17,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as twisted_error
 from twisted.python.failure import Failure
 
+from ..antibot import BLOCKED_PREFIX, page_block_reason, status_block_reason
+
 #: crawl-stats keys shared by spiders, pipelines and the worker
 FATAL_ERROR_KEY = "rcops/fatal_error"
 REASON_PREFIX = "rcops/reason/"
@@ -40,7 +42,7 @@ def describe_failure(failure: Failure, url: str, timeout: float | None) -> str:
     """A clear, Chinese reason for a failed download of ``url``."""
     if failure.check(HttpError):
         status = failure.value.response.status
-        return f"信息源返回 HTTP {status}：{url}"
+        return status_block_reason(status, url) or f"信息源返回 HTTP {status}：{url}"
     if failure.check(
         DownloadTimeoutError, twisted_error.TimeoutError, twisted_error.TCPTimedOutError
     ):
@@ -105,6 +107,23 @@ class SourceSpider(scrapy.Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(REASON_PREFIX + reason, count)
             self.crawler.stats.inc_value(PROBLEM_PREFIX + reason, count)
+
+    def refused(self, response: Any, start: bool = True) -> bool:
+        """Whether ``response`` is a login wall, captcha or anti-bot screen (see ``antibot``).
+        On the start page the crawl fails with the reason; on a later page it is counted."""
+        redirects = response.meta.get("redirect_urls") or []
+        is_html = b"<html" in response.body[:2048].lower() or b"text/html" in (
+            response.headers.get(b"Content-Type") or b""
+        ).lower()
+        text = response.text if is_html and hasattr(response, "text") else ""
+        reason = page_block_reason(response.url, text, redirects[0] if redirects else None)
+        if reason is None:
+            return False
+        if start:
+            self.fail(reason)
+        else:
+            self.note(BLOCKED_PREFIX + "页面是验证或登录页")
+        return True
 
     def start_failed(self, failure: Failure) -> None:
         """Errback of the start request: the whole crawl fails with a clear reason."""

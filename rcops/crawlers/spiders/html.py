@@ -107,6 +107,8 @@ class ListDetailSpider(SourceSpider):
         )
 
     def parse(self, response: Response, page: int = 1, **kwargs: Any) -> Iterator[scrapy.Request]:
+        if self.refused(response, start=page == 1):
+            return
         found = links(response, self.link_selector)
         if not found:
             self.note(f"列表页未找到详情链接（选择器 {self.link_selector}）")
@@ -133,6 +135,8 @@ class ListDetailSpider(SourceSpider):
         return scrapy.Request(url, callback=self.parse_detail, errback=self.page_failed, meta={**self.request_meta, **meta})
 
     def parse_detail(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
+        if self.refused(response, start=False):
+            return
         title = clean_text(" ".join(texts(response, self.detail_selectors["title"])), keep_newlines=False)
         body = clean_text("\n".join(texts(response, self.detail_selectors["body"])))
         published_raw = " ".join(texts(response, self.detail_selectors["published_at"]))

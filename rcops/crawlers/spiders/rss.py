@@ -55,6 +55,8 @@ class FeedSpider(SourceSpider):
         )
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
+        if self.refused(response):
+            return
         # feedparser reads the bytes; the charset our EncodingMiddleware decided is passed
         # as the HTTP header, which feedparser prefers over the XML prolog (RFC 3023).
         encoding = encoding_info(response).get("encoding") or getattr(response, "encoding", None)

@@ -52,6 +52,8 @@ class SitemapSpider(ListDetailSpider):
         self.sitemaps_requested = 1
 
     def parse(self, response: Response, page: int = 1, **kwargs: Any) -> Iterator[scrapy.Request]:
+        if self.refused(response, start=page == 1):
+            return
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
