@@ -24,7 +24,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rcops.store.db import make_engine, session_scope
-from rcops.store.models import CrawlRun, CrawlStatus
+from sqlalchemy import select
+
+from rcops.store.models import CrawlRun, CrawlStatus, Mention
 from rcops.store.settings import Settings
 
 from .exceptions import CrawlRunNotFound, CrawlerError
@@ -33,6 +35,9 @@ from .spiders.base import PROBLEM_PREFIX
 logger = logging.getLogger("rcops.crawlers.worker")
 
 ERROR_MAX_CHARS = 2000
+#: canonical URLs of a source's newest stored mentions handed to its spider, whose detail
+#: pages are then not fetched again (incremental crawling)
+KNOWN_URLS_LIMIT = 5000
 
 
 def _summarise_problems(stats: dict[str, Any]) -> str | None:
@@ -57,6 +62,12 @@ def _load(settings: Settings, run_id: int) -> dict[str, Any]:
             if run.status != CrawlStatus.running.value:
                 raise CrawlRunNotFound(f"抓取记录 {run_id} 的状态为 {run.status}，不是 running")
             source = run.source
+            known = session.scalars(
+                select(Mention.canonical_url)
+                .where(Mention.source_id == source.id)
+                .order_by(Mention.id.desc())
+                .limit(KNOWN_URLS_LIMIT)
+            ).all()
             return {
                 "run_id": run.id,
                 "source_id": source.id,
@@ -64,6 +75,7 @@ def _load(settings: Settings, run_id: int) -> dict[str, Any]:
                 "kind": source.kind,
                 "url": source.url,
                 "config": dict(source.config or {}),
+                "known_urls": list(known),
             }
     finally:
         engine.dispose()
@@ -105,7 +117,9 @@ def run_crawl(settings: Settings, run_id: int) -> dict[str, Any]:
     )
     crawler = process.create_crawler(spidercls)
     failures: list[str] = []
-    deferred = process.crawl(crawler, source_key=job["source_key"], url=job["url"], config=job["config"])
+    deferred = process.crawl(
+        crawler, source_key=job["source_key"], url=job["url"], config=job["config"], known_urls=job["known_urls"]
+    )
     deferred.addErrback(lambda failure: failures.append(f"{failure.type.__name__}：{failure.value}"))
     process.start()
 

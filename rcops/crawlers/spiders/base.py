@@ -3,6 +3,7 @@ configuration look-up, and turning download failures into clear Chinese reasons.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,12 +19,15 @@ from twisted.internet import error as twisted_error
 from twisted.python.failure import Failure
 
 from ..antibot import BLOCKED_PREFIX, page_block_reason, status_block_reason
+from ..canonical import canonical_url
 
 #: crawl-stats keys shared by spiders, pipelines and the worker
 FATAL_ERROR_KEY = "rcops/fatal_error"
 REASON_PREFIX = "rcops/reason/"
 #: reasons worth an operator's attention; summarised in ``CrawlRun.error`` of an ok run
 PROBLEM_PREFIX = "rcops/problem/"
+#: links of detail pages already stored, skipped without fetching them (incremental crawling)
+KNOWN_REASON = "已入库，未重复抓取"
 
 
 def config_value(config: dict[str, Any], path: str, default: Any = None) -> Any:
@@ -67,9 +71,12 @@ class SourceSpider(scrapy.Spider):
         source_key: str = "",
         url: str = "",
         config: dict[str, Any] | None = None,
+        known_urls: Iterable[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        #: canonical URLs already stored for this source: their detail pages are not fetched again
+        self.known_urls: frozenset[str] = frozenset(known_urls or ())
         if not url:
             raise ValueError("信息源缺少 url")
         self.source_key = source_key
@@ -82,6 +89,14 @@ class SourceSpider(scrapy.Spider):
         #: meta for every request; ``obey_robots: false`` skips robots.txt for this source only
         self.request_meta: dict[str, Any] = {} if self.cfg("obey_robots", True) else {"dont_obey_robotstxt": True}
         self.crawl_started = datetime.now(timezone.utc)
+
+    def is_known(self, url: str) -> bool:
+        """Whether ``url`` is already stored for this source; counted, so the run shows it."""
+        if canonical_url(url) not in self.known_urls:
+            return False
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(REASON_PREFIX + KNOWN_REASON)
+        return True
 
     def cfg(self, path: str, default: Any = None) -> Any:
         return config_value(self.config, path, default)

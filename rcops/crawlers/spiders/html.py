@@ -7,8 +7,9 @@ Config (``Source.config``)::
             # optional: without title and body selectors the article is extracted
             # automatically (rcops.crawlers.extract: trafilatura + our title/time layer);
             # selectors that are given still win for their field
-    max_items: 50        # detail pages per run
-    max_pages: 1         # list pages per run (following list.next)
+    max_items: 50        # new detail pages per run (links already stored are skipped unfetched,
+                         # so pinned or old items do not use up the budget)
+    max_pages: 1         # list pages per run (following list.next): ends endless pagination
     encoding: gbk        # optional override
     obey_robots: true
 
@@ -117,6 +118,8 @@ class ListDetailSpider(SourceSpider):
                 return
             url = response.urljoin(href)
             if not url.startswith(("http://", "https://")) or url in self.scheduled:
+                continue
+            if self.is_known(url):  # old or pinned: not fetched again, not counted in max_items
                 continue
             self.scheduled.add(url)
             yield self.detail_request(url)

@@ -95,7 +95,7 @@ class SitemapSpider(ListDetailSpider):
             if len(self.scheduled) >= self.max_items:
                 return
             url = response.urljoin(loc)
-            if not url.startswith(("http://", "https://")) or url in self.scheduled:
+            if not url.startswith(("http://", "https://")) or url in self.scheduled or self.is_known(url):
                 continue
             self.scheduled.add(url)
             raw = _child_text(node, "publication_date")
