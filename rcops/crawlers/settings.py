@@ -83,6 +83,11 @@ def scrapy_settings(
     result.set("DOWNLOAD_TIMEOUT", settings.download_timeout_seconds, priority="cmdline")
     result.set("LOG_LEVEL", settings.log_level.upper(), priority="cmdline")
     result.set("ROBOTSTXT_OBEY", bool(config.get("obey_robots", True)), priority="cmdline")
+    # the source's politeness options (validated by crawlers.sources)
+    for key, name in (("delay", "DOWNLOAD_DELAY"), ("concurrency", "CONCURRENT_REQUESTS_PER_DOMAIN"),
+                      ("timeout", "DOWNLOAD_TIMEOUT"), ("retries", "RETRY_TIMES")):
+        if config.get(key) is not None:
+            result.set(name, config[key], priority="cmdline")
     result.set("RCOPS_DATABASE_URL", settings.db_url, priority="cmdline")
     result.set("RCOPS_RUN_ID", run_id, priority="cmdline")
     result.set("RCOPS_SOURCE_ID", source_id, priority="cmdline")

@@ -19,6 +19,10 @@ Shape of the file::
           max_items: 50
           max_pages: 1
           obey_robots: true
+          delay: 1.0                  # politeness: seconds between requests (randomised 0.5–1.5×)
+          concurrency: 2              # requests at a time to the site (default 8)
+          timeout: 20                 # seconds per request (default: RCOPS_DOWNLOAD_TIMEOUT_SECONDS)
+          retries: 2                  # retries of a failed request (5xx, 408, 429, timeouts)
     schemes:
       - name: 农信社负面
         subject_words: [农信社, 农商行]   # at least one
@@ -69,6 +73,7 @@ CONFIG_KEYS = {
     "encoding", "list", "detail", "max_items", "max_pages", "obey_robots",
     "items", "fields", "url_template", "next",  # json
     "url_pattern",  # sitemap
+    "delay", "concurrency", "timeout", "retries",  # politeness
 }
 JSON_FIELDS = {"title", "text", "url", "published_at", "author", "reach"}
 LIST_KEYS = {"link", "next"}
@@ -165,9 +170,15 @@ def _validate_config(where: str, kind: str, raw: Any) -> dict[str, Any]:
             codecs.lookup(str(encoding))
         except LookupError:
             raise SourceConfigError(f"{where} 字段 config.encoding：未知的编码 {encoding!r}") from None
-    for field in ("max_items", "max_pages"):
+    for field in ("max_items", "max_pages", "concurrency"):
         if field in config:
             _positive_int(where, f"config.{field}", config[field])
+    if "retries" in config:
+        _positive_int(where, "config.retries", config["retries"], minimum=0)
+    for field, low, high in (("delay", 0, 600), ("timeout", 1, 600)):
+        value = config.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high):
+            raise SourceConfigError(f"{where} 字段 config.{field}：必须是 {low} 到 {high} 之间的秒数，实际为 {value!r}")
     if "obey_robots" in config:
         _bool(where, "config.obey_robots", config["obey_robots"])
     for group, allowed in (("list", LIST_KEYS), ("detail", DETAIL_KEYS)):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from rcops.crawlers.exceptions import CrawlerError, SourceConfigError
-from rcops.crawlers.sources import load_monitoring_config, read_monitoring_config
+from rcops.crawlers.sources import load_monitoring_config, read_monitoring_config, validate_source
 from rcops.store.db import session_scope
 from rcops.store.models import AuditEvent, MonitoringScheme, Source
 
@@ -145,3 +145,19 @@ def test_missing_and_broken_files(engine: Engine, tmp_path: Path) -> None:
         broken.write_text("sources: [\n", encoding="utf-8")
         with pytest.raises(SourceConfigError, match="不是有效的 YAML"):
             load_monitoring_config(session, broken, "admin")
+
+
+def test_politeness_options_are_validated_and_reach_scrapy() -> None:
+    from rcops.crawlers.settings import scrapy_settings
+    from rcops.store.settings import Settings
+
+    config = {"delay": 1.5, "concurrency": 2, "timeout": 30, "retries": 0, "obey_robots": True}
+    source = validate_source(_source(config=config), 0)
+    scrapy = scrapy_settings(Settings(_env_file=None), source["config"])  # type: ignore[call-arg]
+    assert (scrapy.getfloat("DOWNLOAD_DELAY"), scrapy.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+            scrapy.getfloat("DOWNLOAD_TIMEOUT"), scrapy.getint("RETRY_TIMES")) == (1.5, 2, 30.0, 0)
+    assert scrapy.getbool("ROBOTSTXT_OBEY") is True
+    for bad, message in (({"delay": -1}, "config.delay"), ({"timeout": "x"}, "config.timeout"),
+                         ({"concurrency": 0}, "config.concurrency"), ({"retries": -1}, "config.retries")):
+        with pytest.raises(SourceConfigError, match=message):
+            validate_source(_source(config=bad), 0)
