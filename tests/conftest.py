@@ -38,6 +38,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{(tmp_path / 'rcops.db').as_posix()}"
         return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("命令行端到端流程只在内嵌数据库上重复一次；同样的函数在 PostgreSQL 上另有测试")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as conn:

@@ -103,7 +103,7 @@ def sign_in(page, name: str, password: str) -> None:  # type: ignore[no-untyped-
     page.get_by_role("heading", name="登录").wait_for()
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
 
 
 def test_operator_confirms_the_top_alert_and_completes_a_task_institution_cannot_edit_plans(

@@ -41,6 +41,7 @@ def rcops(env, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only
 def test_init_crawl_and_status_json(settings, tmp_path):
     site = ReplaySite(load_replay_items(settings.shared_data_dir), port=0, release_seconds=60, initial_items=20)
     site.start()

@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from rcops.plans.schema import load_rules_file
@@ -46,6 +47,7 @@ def seeded(session_factory) -> int:
         return s.scalars(select(Incident.id)).one()
 
 
+@pytest.mark.sqlite_only
 def test_incident_carried_from_detection_to_archive_by_commands(settings, session_factory, tmp_path):
     inc_id = seeded(session_factory)
     env = env_for(settings)
@@ -147,6 +149,7 @@ def test_escalation_timer_survives_a_killed_process_and_fires_once(settings, ses
     assert json.loads(r.stdout)[0]["log"][0]["ok"] is True
 
 
+@pytest.mark.sqlite_only
 def test_rules_and_downgrade_sign_off_by_commands(settings, session_factory, tmp_path):
     inc_id = seeded(session_factory)
     env = env_for(settings)
