@@ -4,13 +4,19 @@
 imports Scrapy: the crawl runs in ``python -m rcops.crawlers.worker`` in a fresh
 process (no ``ReactorNotRestartable``, a hung or crashed crawl cannot take the
 caller with it), which gets our settings as ``RCOPS_*`` environment variables.
+With ``crawl_redis_url`` set and ``crawl_processes`` > 1, several workers crawl the run
+together through one frontier and one de-duplication filter in Redis (scrapy-redis).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,9 @@ from rcops.store.models import CrawlRun, CrawlStatus, Source
 from rcops.store.settings import Settings
 
 from .exceptions import UnknownSourceError
+
+#: the CrawlRun counters the pipelines count and the workers record
+COUNTERS = ("pages_fetched", "items_seen", "items_stored", "items_duplicate", "items_irrelevant", "items_invalid")
 
 STDERR_TAIL_LINES = 8
 STALE_REASON = "抓取进程中断，未正常结束"
@@ -100,6 +109,10 @@ def crawl_source(
             session.flush()
             run_id = run.id
 
+        processes = settings.crawl_processes if settings.crawl_redis_url else 1
+        if processes > 1:
+            return _crawl_shared(settings, engine, run_id, source_key, processes, limit)
+
         failure: str | None = None
         proc = subprocess.Popen(
             [sys.executable, "-m", "rcops.crawlers.worker", "--run-id", str(run_id)],
@@ -131,6 +144,82 @@ def crawl_source(
             return run_summary(run, source_key)
     finally:
         engine.dispose()
+
+
+def _combine(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run's values from the values of the processes that crawled it together."""
+    combined: dict[str, Any] = {name: sum(int(r.get(name) or 0) for r in results) for name in COUNTERS}
+    stats: dict[str, int] = {}
+    for result in results:
+        for reason, count in (result.get("stats") or {}).items():
+            stats[reason] = stats.get(reason, 0) + int(count)
+    stats["抓取进程数"] = len(results)
+    for number, result in enumerate(results, 1):
+        stats[f"进程 {number} 入库"] = int(result.get("items_stored") or 0)
+    combined["stats"] = dict(sorted(stats.items()))
+    failed = [r for r in results if r.get("status") != CrawlStatus.ok.value]
+    combined["status"] = CrawlStatus.failed.value if failed else CrawlStatus.ok.value
+    errors = [r["error"] for r in (failed or results) if r.get("error")]
+    combined["error"] = errors[0] if errors else None
+    return combined
+
+
+def _crawl_shared(
+    settings: Settings, engine: Any, run_id: int, source_key: str, processes: int, limit: float
+) -> dict[str, Any]:
+    """Crawl run ``run_id`` with several worker processes sharing one frontier and one
+    de-duplication filter in Redis (scrapy-redis); record their added-up values."""
+    import redis
+
+    from .settings import frontier_keys
+    from .worker import SHARED_RESULT_PREFIX
+
+    deadline = time.monotonic() + limit
+    with ExitStack() as stack:
+        outputs = [(stack.enter_context(tempfile.TemporaryFile()), stack.enter_context(tempfile.TemporaryFile()))
+                   for _ in range(processes)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "rcops.crawlers.worker", "--run-id", str(run_id), "--shared"],
+                env=_child_env(settings), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            )
+            for out, err in outputs
+        ]
+        results: list[dict[str, Any]] = []
+        failures: list[str] = []
+        for proc, (out, err) in zip(procs, outputs):
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()  # see crawl_source: SIGKILL, stored mentions stay complete
+                proc.wait()
+                failures.append(f"抓取进程超时（{limit:g} 秒）被终止")
+                continue
+            out.seek(0)
+            err.seek(0)
+            lines = [line for line in out.read().decode("utf-8", "replace").splitlines()
+                     if line.startswith(SHARED_RESULT_PREFIX)]
+            if lines:
+                results.append(json.loads(lines[-1][len(SHARED_RESULT_PREFIX):]))
+            else:
+                stderr = err.read().decode("utf-8", errors="replace")
+                failures.append(f"抓取进程异常退出（代码 {proc.returncode}）：{_tail(stderr)}")
+    client = redis.Redis.from_url(settings.crawl_redis_url)
+    try:
+        client.delete(*frontier_keys(f"run-{run_id}"))
+    finally:
+        client.close()
+    values = _combine(results) if results else {"status": CrawlStatus.failed.value}
+    if failures:
+        values["status"] = CrawlStatus.failed.value
+        values["error"] = "；".join(failures + ([values["error"]] if values.get("error") else []))[:2000]
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None
+        for name, value in values.items():
+            setattr(run, name, value)
+        run.finished_at = datetime.now(timezone.utc)
+        return run_summary(run, source_key)
 
 
 def mark_stale_runs(session: Session, older_than: timedelta) -> list[int]:

@@ -68,6 +68,11 @@ RCOPS_RUN_ID = None
 RCOPS_SOURCE_ID = None
 
 
+def frontier_keys(frontier: str) -> tuple[str, str]:
+    """Redis keys (request queue, de-duplication filter) of the shared crawl ``frontier``."""
+    return f"rcops:frontier:{frontier}:requests", f"rcops:frontier:{frontier}:dupefilter"
+
+
 def scrapy_settings(
     settings: Settings,
     source_config: dict[str, Any] | None = None,
@@ -75,8 +80,14 @@ def scrapy_settings(
     run_id: int | None = None,
     source_id: int | None = None,
     overrides: dict[str, Any] | None = None,
+    frontier: str | None = None,
 ) -> ScrapySettings:
-    """Scrapy settings for one crawl: this module + our Settings + the source's options."""
+    """Scrapy settings for one crawl: this module + our Settings + the source's options.
+
+    ``frontier`` names a crawl shared by several processes: with ``crawl_redis_url`` set,
+    their requests and seen-request fingerprints live in Redis (scrapy-redis) under keys
+    of that name, so every page is fetched by one of them once (see :func:`frontier_keys`).
+    """
     config = source_config or {}
     result = ScrapySettings()
     result.setmodule(__name__, priority="project")
@@ -91,6 +102,18 @@ def scrapy_settings(
     result.set("RCOPS_DATABASE_URL", settings.db_url, priority="cmdline")
     result.set("RCOPS_RUN_ID", run_id, priority="cmdline")
     result.set("RCOPS_SOURCE_ID", source_id, priority="cmdline")
+    if frontier and settings.crawl_redis_url:
+        queue_key, dupefilter_key = frontier_keys(frontier)
+        for name, value in {
+            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "REDIS_URL": settings.crawl_redis_url,
+            # kept when one process finishes while the others still work; the launcher deletes them
+            "SCHEDULER_PERSIST": True,
+            "SCHEDULER_QUEUE_KEY": queue_key,
+            "SCHEDULER_DUPEFILTER_KEY": dupefilter_key,
+        }.items():
+            result.set(name, value, priority="cmdline")
     for key, value in (overrides or {}).items():
         result.set(key, value, priority="cmdline")
     return result

@@ -12,11 +12,16 @@ CrawlRun and its Source, runs the spider of the source's kind with
 Exit codes: 0 when the outcome was recorded (also a failed crawl), 1 on an
 internal error (recorded when the database still answers), 2 on bad usage
 (unknown run, run not running).
+
+With ``--shared`` the process is one of several crawling one run together through a
+frontier in Redis (scale-out, ``RCOPS_CRAWL_REDIS_URL``): it prints its values as JSON
+and :func:`rcops.crawlers.runner.crawl_source` adds them up and records the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import traceback
@@ -35,6 +40,8 @@ from .spiders.base import PROBLEM_PREFIX
 logger = logging.getLogger("rcops.crawlers.worker")
 
 ERROR_MAX_CHARS = 2000
+#: how a ``--shared`` worker hands its values to the launcher (the last such line on stdout)
+SHARED_RESULT_PREFIX = "rcops-crawl-result "
 #: canonical URLs of a source's newest stored mentions handed to its spider, whose detail
 #: pages are then not fetched again (incremental crawling)
 KNOWN_URLS_LIMIT = 5000
@@ -95,8 +102,12 @@ def _record(settings: Settings, run_id: int, values: dict[str, Any]) -> None:
         engine.dispose()
 
 
-def run_crawl(settings: Settings, run_id: int) -> dict[str, Any]:
-    """Run the crawl of CrawlRun ``run_id`` in this process and return the values to record."""
+def run_crawl(settings: Settings, run_id: int, shared: bool = False) -> dict[str, Any]:
+    """Run the crawl of CrawlRun ``run_id`` in this process and return the values to record.
+
+    ``shared``: this process is one of several crawling the run together through the shared
+    frontier in Redis (``Settings.crawl_redis_url``); the launcher adds up their values.
+    """
     # Scrapy and Twisted are imported here, in the fresh process, never by the runner.
     from scrapy.crawler import CrawlerProcess
 
@@ -113,7 +124,8 @@ def run_crawl(settings: Settings, run_id: int) -> dict[str, Any]:
             "error": f"未知的信息源类型 {job['kind']!r}（可用：{'、'.join(sorted(SPIDERS))}）",
         }
     process = CrawlerProcess(
-        scrapy_settings(settings, job["config"], run_id=job["run_id"], source_id=job["source_id"])
+        scrapy_settings(settings, job["config"], run_id=job["run_id"], source_id=job["source_id"],
+                        frontier=f"run-{job['run_id']}" if shared else None)
     )
     crawler = process.create_crawler(spidercls)
     failures: list[str] = []
@@ -154,10 +166,12 @@ def run_crawl(settings: Settings, run_id: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rcops.crawlers.worker", description="执行一次抓取")
     parser.add_argument("--run-id", type=int, required=True, help="CrawlRun 的 id（状态须为 running）")
+    parser.add_argument("--shared", action="store_true",
+                        help="与其他进程共享 Redis 中的抓取队列；结果以 JSON 写到标准输出，由启动方汇总记录")
     args = parser.parse_args(argv)
     settings = Settings()
     try:
-        values = run_crawl(settings, args.run_id)
+        values = run_crawl(settings, args.run_id, shared=args.shared)
     except CrawlerError as exc:
         print(f"rcops 抓取：{exc}", file=sys.stderr)
         return 2
@@ -173,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return 1
     internal = values.pop("internal_error", False)
+    if args.shared:
+        print(SHARED_RESULT_PREFIX + json.dumps(values, ensure_ascii=False))
+        return 1 if internal else 0
     _record(settings, args.run_id, values)
     print(
         f"rcops 抓取记录 {args.run_id}：{values['status']}，入库 {values.get('items_stored', 0)} 条"

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     crawl_timeout_seconds: int = 180
     #: Per-request download timeout inside a crawl (seconds).
     download_timeout_seconds: int = 20
+    #: Scale-out: Redis URL (``redis://127.0.0.1:6379/0``) of a crawl frontier and de-duplication
+    #: filter shared by several crawler processes (scrapy-redis). Empty: one process per crawl.
+    crawl_redis_url: str = ""
+    #: Scale-out: crawler processes per crawl of one source when ``crawl_redis_url`` is set.
+    crawl_processes: int = 1
     #: Scheduler: how late a job may start and still run (seconds).
     misfire_grace_seconds: int = 60
     #: Scheduler: how often pending mentions are graded and deadlines checked (seconds).
