@@ -47,13 +47,12 @@ from .exceptions import CrawlerError
 from .masking import mask_personal_data
 from .schemes import enabled_schemes, match_all
 from .stories import StoryIndex, attach
-from .textutil import clean_text, html_to_text, looks_like_html
+from .textutil import clean_field, derive_title
 from .timeparse import SHANGHAI, parse_published
 
 ORIGIN = "manual"
 MAX_ROWS = 10_000
 TITLE_MAX = 500
-DERIVED_TITLE_CHARS = 60
 
 #: canonical field → accepted headers (compared casefolded, spaces and *（）() removed)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -209,11 +208,8 @@ def validate_manual(values: Mapping[str, Any], now: datetime, where: str = "") -
     (e.g. ``"第 5 行："``).
     """
     problems: list[str] = []
-    text = _cell_text(values.get("text"))
-    if looks_like_html(text):
-        text = html_to_text(text)
-    text = clean_text(text)
-    title = clean_text(_cell_text(values.get("title")), keep_newlines=False)
+    text = clean_field(_cell_text(values.get("text")))
+    title = clean_field(_cell_text(values.get("title")), keep_newlines=False)
     if not text:
         problems.append(f"{where}缺少正文")
     url = _cell_text(values.get("url"))
@@ -228,12 +224,11 @@ def validate_manual(values: Mapping[str, Any], now: datetime, where: str = "") -
     if isinstance(reach, str):
         problems.append(f"{where}传播量必须是不小于 0 的整数：{reach[:40]}")
     source = _cell_text(values.get("source"))[:200]
-    author = clean_text(_cell_text(values.get("author")), keep_newlines=False)[:200]
+    author = clean_field(_cell_text(values.get("author")), keep_newlines=False)[:200]
     if problems:
         return None, problems
     if not title:
-        first = text.split("\n", 1)[0]
-        title = first[:DERIVED_TITLE_CHARS] + ("…" if len(first) > DERIVED_TITLE_CHARS else "")
+        title = derive_title(text)
     assert not isinstance(published, str) and not isinstance(reach, str)
     return (
         ManualMention(text=text, title=title[:TITLE_MAX], url=url, published_at=published, source=source,

@@ -35,10 +35,11 @@ from .canonical import canonical_url, content_hash
 from .health import STAT_GARBLED_PAGES, STAT_REPLACEMENT_CHARS
 from .items import MentionItem
 from .masking import mask_personal_data
+from .runner import COUNTERS
 from .schemes import enabled_schemes, match_all, match_scheme
 from .stories import StoryIndex, attach
 from .spiders.base import PROBLEM_PREFIX, REASON_PREFIX
-from .textutil import clean_text, html_to_text, looks_like_html
+from .textutil import clean_field, derive_title
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,12 +47,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COUNTERS = ("pages_fetched", "items_seen", "items_stored", "items_duplicate", "items_irrelevant", "items_invalid")
 STAT_PREFIX = "rcops/"
 TITLE_MAX = 500
 AUTHOR_MAX = 200
-#: title made from the text when a feed entry has none
-DERIVED_TITLE_CHARS = 60
 
 
 def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
@@ -134,27 +132,20 @@ class CleanTextPipeline(_Pipeline):
     """Tags and entities out, whitespace collapsed, control characters gone. No NFKC:
     it would turn Chinese full-width punctuation (，。：) into ASCII."""
 
-    @staticmethod
-    def _clean(value: str, keep_newlines: bool = True) -> str:
-        if looks_like_html(value):
-            value = html_to_text(value)
-        return clean_text(value, keep_newlines=keep_newlines)
-
     def process_item(self, item: MentionItem) -> MentionItem:
         self.stats.inc_value(STAT_PREFIX + "items_seen")
         missing = item.extra.get("missing")
         if missing:
             raise drop(self.crawler, "invalid", "详情页缺少所选元素：" + "/".join(missing))
-        item.title = self._clean(item.title, keep_newlines=False)
-        item.text = self._clean(item.text)
-        item.author = self._clean(item.author, keep_newlines=False)[:AUTHOR_MAX]
+        item.title = clean_field(item.title, keep_newlines=False)
+        item.text = clean_field(item.text)
+        item.author = clean_field(item.author, keep_newlines=False)[:AUTHOR_MAX]
         if not item.title and not item.text:
             raise drop(self.crawler, "invalid", "标题和正文均为空")
         if not item.url.startswith(("http://", "https://")):
             raise drop(self.crawler, "invalid", "缺少有效链接")
         if not item.title:
-            first_line = item.text.split("\n", 1)[0]
-            item.title = first_line[:DERIVED_TITLE_CHARS] + ("…" if len(first_line) > DERIVED_TITLE_CHARS else "")
+            item.title = derive_title(item.text)
         item.title = item.title[:TITLE_MAX]
         return item
 

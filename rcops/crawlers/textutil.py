@@ -80,4 +80,21 @@ def clean_text(value: str, *, keep_newlines: bool = True) -> str:
     return _MANY_NEWLINES_RE.sub("\n", "\n".join(lines)).strip()
 
 
-__all__ = ["html_to_text", "clean_text", "looks_like_html"]
+def clean_field(value: str, *, keep_newlines: bool = True) -> str:
+    """A title, text or author as stored: HTML (when it looks like HTML) to text, then cleaned."""
+    if looks_like_html(value):
+        value = html_to_text(value)
+    return clean_text(value, keep_newlines=keep_newlines)
+
+
+#: a title made from the text (an item or hand-entered mention without one) is at most this long
+DERIVED_TITLE_CHARS = 60
+
+
+def derive_title(text: str) -> str:
+    """A title for a text that has none: its first line, cut with "…" when long."""
+    first = (text or "").split("\n", 1)[0]
+    return first[:DERIVED_TITLE_CHARS] + ("…" if len(first) > DERIVED_TITLE_CHARS else "")
+
+
+__all__ = ["html_to_text", "clean_text", "clean_field", "looks_like_html", "derive_title"]
