@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.pipeline.test_cli import env_for, rcops
+
+#: the functions behind these commands have their own tests on PostgreSQL too
+pytestmark = pytest.mark.sqlite_only
 
 STORY = "河北某县农信社被曝暴力催收，借款人身份证 11010119900307123X 被公开，当地金融办已介入调查。"
 
