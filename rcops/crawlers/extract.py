@@ -4,9 +4,10 @@ sources that configure no detail selectors, by trafilatura plus a thin layer of 
 * **title** — the longest ``<h1>``/``<h2>`` that the page's ``<title>`` contains (what
   sites put in both is the headline; ``<title>`` alone carries "- 网易新闻" and the like),
   else trafilatura's title, else ``<title>`` cut at its last separator;
-* **publish time** — trafilatura's (htmldate) with hours and minutes; when it only
-  knows the day, the first time of that day written in the page (``2019-09-09 21:38``,
-  ``2019年09月07日 08:05``) refines it; relative forms go through our time parser;
+* **publish time** — trafilatura's (htmldate, without its slow dateparser search) with
+  hours and minutes; when it only knows the day, the first time of that day written in
+  the page (``2019-09-09 21:38``, ``2019年09月07日 08:05``) refines it; when it knows
+  nothing, the first date and time written in the page;
 * **body** — trafilatura's main text (comments excluded), paragraphs as lines.
 
 The extraction benchmark (``bench/extraction_bench.py``) compares it with GNE's output.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,13 +66,23 @@ def _title(tree: Any, extracted: str | None) -> str:
     return max(parts, key=len) if parts else page_title
 
 
-def _refine_time(day: datetime, page_text: str) -> tuple[datetime, str] | None:
-    """The first time written in the page on ``day`` (a Shanghai date), with its text."""
+def _datetimes(page_text: str) -> Iterator[tuple[datetime, str]]:
+    """Full dates with a time of day written in the page (Shanghai time), with their text."""
     for m in _DATETIME_IN_TEXT.finditer(page_text):
         y, mo, d, hh, mi, ss = (int(g) if g else 0 for g in m.groups())
-        if (y, mo, d) == (day.year, day.month, day.day) and hh < 24 and mi < 60 and ss < 60:
-            return datetime(y, mo, d, hh, mi, ss, tzinfo=SHANGHAI), m.group(0)
-    return None
+        try:
+            yield datetime(y, mo, d, hh, mi, ss, tzinfo=SHANGHAI), m.group(0)
+        except ValueError:
+            continue
+
+
+def _first_datetime(page_text: str) -> tuple[datetime, str] | None:
+    return next(_datetimes(page_text), None)
+
+
+def _refine_time(day: datetime, page_text: str) -> tuple[datetime, str] | None:
+    """The first time written in the page on ``day`` (a Shanghai date), with its text."""
+    return next((found for found in _datetimes(page_text) if found[0].date() == day.date()), None)
 
 
 def extract_article(page: str, url: str, now: datetime) -> Article:
@@ -92,7 +104,9 @@ def extract_article(page: str, url: str, now: datetime) -> Article:
             with_metadata=True,
             include_comments=False,
             include_tables=False,
-            date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": True, "original_date": True},
+            # no extensive search: it falls back to dateparser, which loads every locale (~6 s a
+            # process); a date written in the page is found by our own layer below instead
+            date_extraction_params={"outputformat": _DATE_FORMAT, "extensive_search": False, "original_date": True},
         )
     except Exception as exc:  # noqa: BLE001 - a page that trips the extractor is still a page
         logger.warning("自动抽取失败 %s：%s", url, exc)
@@ -104,14 +118,19 @@ def extract_article(page: str, url: str, now: datetime) -> Article:
 
     published_raw = str(data.get("date") or "")
     published: datetime | None = None
-    if published_raw:
+    page_text = " ".join(tree.xpath("//body//text()"))
+    if not published_raw:  # htmldate found none: the first full date and time written in the page
+        found = _first_datetime(page_text)
+        if found is not None:
+            published, published_raw = parse_published(found[0].isoformat(), now), found[1]
+    if published_raw and published is None:
         try:
             local = datetime.strptime(published_raw, _DATE_FORMAT).replace(tzinfo=SHANGHAI)
         except ValueError:
             local = None
         if local is not None:
             if (local.hour, local.minute, local.second) == (0, 0, 0):
-                refined = _refine_time(local, " ".join(tree.xpath("//body//text()")))
+                refined = _refine_time(local, page_text)
                 if refined is not None:
                     local, published_raw = refined
             published = parse_published(local.isoformat(), now)
