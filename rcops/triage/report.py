@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rcops.plans.schema import ROLES, ROMAN
+from rcops.store.access import require
 from rcops.store.audit import record
 from rcops.store.models import AuditEvent, Incident, IncidentState, Task, TaskStatus, Tier, utcnow
 from rcops.store.models_disposal import AnalysisReport, Escalation, ReportAttachment
@@ -279,6 +280,7 @@ def get_report(session: Session, report_id: int) -> AnalysisReport:
 
 def draft_report(session: Session, incident_id: int, actor: str, template_path: Path | str | None = None) -> AnalysisReport:
     """Draft the analysis report of a resolved incident from its data (a new draft version each call)."""
+    require(session, actor, "report.write")
     incident = get_incident(session, incident_id)
     if incident.state not in (IncidentState.resolved.value, IncidentState.reported.value):
         raise InvalidAction(f"事件状态为“{STATE_LABELS[incident.state]}”，处置完毕（已处置）后才能起草分析报告")
@@ -307,6 +309,7 @@ REPORT_LABELS = {"draft": "草稿", "submitted": "已提交", "archived": "已�
 
 
 def edit_report(session: Session, report_id: int, actor: str, content_html: str) -> AnalysisReport:
+    require(session, actor, "report.write")
     rep = get_report(session, report_id)
     _editable(rep)
     if not content_html.strip():
@@ -319,6 +322,7 @@ def edit_report(session: Session, report_id: int, actor: str, content_html: str)
 
 def submit_report(session: Session, report_id: int, actor: str) -> AnalysisReport:
     """The operator submits the draft; the incident becomes ``reported`` (a correction leaves it as it is)."""
+    require(session, actor, "report.write")
     rep = get_report(session, report_id)
     _editable(rep)
     incident = get_incident(session, rep.incident_id)
@@ -342,6 +346,7 @@ def seal_of(rep: AnalysisReport) -> str:
 
 def archive_report(session: Session, report_id: int, actor: str) -> AnalysisReport:
     """The administrator archives a submitted report: sealed and read-only; the incident becomes ``archived``."""
+    require(session, actor, "report.archive")
     rep = get_report(session, report_id)
     if rep.status != "submitted":
         raise ReportError(f"只有已提交的报告才能归档；报告 {rep.id} 状态为“{REPORT_LABELS[rep.status]}”")
@@ -363,6 +368,7 @@ def archive_report(session: Session, report_id: int, actor: str) -> AnalysisRepo
 
 def correct_report(session: Session, report_id: int, actor: str, content_html: str | None = None) -> AnalysisReport:
     """A correction of an archived report: a new draft version that will supersede it once archived."""
+    require(session, actor, "report.write")
     old = get_report(session, report_id)
     if old.status != "archived":
         raise ReportError("只有已归档的报告需要更正；草稿可直接修改")

@@ -14,10 +14,19 @@ from rcops.plans.schema import load_rules_file
 from rcops.plans.store_io import install_rules
 from rcops.store.access import MATRIX, PermissionDenied, allowed, require
 from rcops.store.models import AuditEvent, Incident, Task
-from rcops.triage import service
+from rcops.triage import report, service
 from tests.dashboard.conftest import TITLE_II, populate
 
 ROLES = ["admin", "operator", "institution", "auditor"]
+
+
+def _resolved(s: Session, incident_id: int) -> int:
+    return service.resolve(s, service.start_disposal(s, service.confirm_tier(s, incident_id, "admin").id,
+                                                     "admin").id, "admin").id
+
+
+def _submitted_report(s: Session, incident_id: int) -> int:
+    return report.submit_report(s, report.draft_report(s, _resolved(s, incident_id), "admin").id, "admin").id
 
 
 def _task(s: Session, incident_id: int) -> int:
@@ -37,6 +46,8 @@ CALLS: dict[str, Callable[[Session, int, str], Any]] = {
     "task.assign": lambda s, i, a: service.assign_task(s, _task(s, i), a, "张三"),
     "plans.edit": lambda s, i, a: install_rules(s, load_rules_file(), a),
     "users.manage": lambda s, i, a: accounts.create_user(s, "newcomer", "operator", "long-enough-pw", actor=a),
+    "report.write": lambda s, i, a: report.draft_report(s, _resolved(s, i), a),
+    "report.archive": lambda s, i, a: report.archive_report(s, _submitted_report(s, i), a),
 }
 
 
@@ -78,6 +89,9 @@ def test_the_matrix_is_what_the_roles_mean() -> None:
     assert MATRIX["admin"] >= MATRIX["operator"] | MATRIX["auditor"] | MATRIX["institution"]
     assert not {a for a in MATRIX["auditor"] if a.endswith((".confirm", ".dismiss", ".edit", ".manage", ".complete"))}
     assert "plans.edit" not in MATRIX["operator"] and "plans.edit" not in MATRIX["institution"]
+    # the operator writes and submits the analysis report; only the administrator archives it
+    assert allowed("operator", "report.write") and not allowed("operator", "report.archive")
+    assert allowed("admin", "report.archive") and not allowed("institution", "report.write")
     assert not allowed("institution", "mentions.export") and allowed("auditor", "audit.view")
 
 
