@@ -11,16 +11,13 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from rcops.store.settings import get_settings
+from rcops.pipeline.commands import open_session
 
 out = Console()
 err = Console(stderr=True)
@@ -33,22 +30,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-@contextmanager
-def _session(write: bool = False) -> Iterator[Session]:
-    from rcops.store.db import check_schema, make_engine, make_sessionmaker
-
-    engine = make_engine(get_settings().db_url)
-    try:
-        check_schema(engine)
-        factory = make_sessionmaker(engine)
-        if write:
-            with factory.begin() as session:
-                yield session
-        else:
-            with factory() as session:
-                yield session
-    finally:
-        engine.dispose()
+_session = open_session
 
 
 def _read_password(from_stdin: bool) -> str:

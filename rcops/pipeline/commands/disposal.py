@@ -31,6 +31,8 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from rcops.pipeline.commands import open_session
+
 out = Console()
 err = Console(stderr=True)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -60,27 +62,15 @@ def _local(dt: Any) -> str | None:
 def _session(write: bool = True) -> Iterator[Any]:
     """One transaction; errors of our packages become a Chinese message and exit code 1."""
     from rcops.plans.exceptions import PlanError
-    from rcops.store.db import check_schema, make_engine, make_sessionmaker
     from rcops.store.exceptions import StoreError
-    from rcops.store.settings import get_settings
     from rcops.triage.exceptions import TriageError
 
-    settings = get_settings()
-    engine = make_engine(settings.db_url)
     try:
-        check_schema(engine)
-        factory = make_sessionmaker(engine)
-        if write:
-            with factory.begin() as session:
-                yield session
-        else:
-            with factory() as session:
-                yield session
+        with open_session(write) as session:
+            yield session
     except (TriageError, StoreError, PlanError) as exc:
         err.print(f"[bold red]错误：[/]{exc}")
         raise typer.Exit(code=1) from None
-    finally:
-        engine.dispose()
 
 
 def _print_json(data: Any) -> None:

@@ -8,8 +8,6 @@ Thin: each opens the settings and one session and calls a function of
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,8 +15,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
+from rcops.pipeline.commands import open_session
 from rcops.store.settings import get_settings
 
 out = Console()
@@ -33,24 +31,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-@contextmanager
-def _session(write: bool = False) -> Iterator[Session]:
-    """One session on the configured database (one transaction when ``write``)."""
-    from rcops.store.db import check_schema, make_engine, make_sessionmaker
-
-    settings = get_settings()
-    engine = make_engine(settings.db_url)
-    try:
-        check_schema(engine)
-        factory = make_sessionmaker(engine)
-        if write:
-            with factory.begin() as session:
-                yield session
-        else:
-            with factory() as session:
-                yield session
-    finally:
-        engine.dispose()
+_session = open_session
 
 
 def _local(value: Any) -> Any:
