@@ -9,7 +9,8 @@ Three shapes are recognised:
 * an API answering an error code instead of data (see ``spiders/api.py``).
 
 Every such reason starts with :data:`BLOCKED_PREFIX`; source health shows the source as
-``被拦截`` and :func:`backoff_seconds` says how long to wait before trying again.
+``被拦截``, :func:`backoff_seconds` says how long the scheduler waits before trying again,
+and :mod:`.alerts` keeps the back-off and tells an operator.
 Imports no Scrapy.
 """
 
@@ -31,8 +32,10 @@ _PAGE_MARKERS = re.compile(
 SHORT_PAGE_CHARS = 600
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
 _TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]+>", re.S | re.I)
-#: back-off: the source's interval doubled per failure in a row, at most this long
-MAX_BACKOFF_SECONDS = 24 * 3600
+#: back-off of a blocked source: at least this long after the first refusal …
+MIN_BACKOFF_SECONDS = 15 * 60
+#: … doubled per refusal in a row, at most this long
+MAX_BACKOFF_SECONDS = 6 * 3600
 
 
 def status_block_reason(status: int, url: str) -> str | None:
@@ -62,12 +65,15 @@ def is_blocked_reason(reason: str | None) -> bool:
     return bool(reason) and reason.startswith(BLOCKED_PREFIX)  # type: ignore[union-attr]
 
 
-def backoff_seconds(interval_seconds: int, consecutive_failures: int) -> int:
-    """How long to wait before the next crawl of a failing source: its interval, doubled
-    for every failure in a row, at most a day (one failure: twice the interval)."""
-    if consecutive_failures <= 0:
-        return interval_seconds
-    return int(min(interval_seconds * 2 ** min(consecutive_failures, 20), MAX_BACKOFF_SECONDS))
+def backoff_seconds(interval_seconds: int, consecutive_blocks: int) -> int:
+    """How long the scheduler waits before crawling a blocked source again: its interval, at
+    least :data:`MIN_BACKOFF_SECONDS`, doubled for every refusal in a row after the first, at
+    most :data:`MAX_BACKOFF_SECONDS` (interval 10 min: 15 min, 30 min, 1 h … 6 h).
+    No refusal: no back-off (0)."""
+    if consecutive_blocks <= 0:
+        return 0
+    base = max(int(interval_seconds), MIN_BACKOFF_SECONDS)
+    return int(min(base * 2 ** min(consecutive_blocks - 1, 20), MAX_BACKOFF_SECONDS))
 
 
 __all__ = [

@@ -16,8 +16,11 @@ freshness of its newest item, and flags an operator acts on:
     at least :data:`FAILURE_STREAK` runs in a row failed.
 ``被拦截``
     the last run was refused: a login wall, a captcha, an anti-bot answer (see
-    :mod:`.antibot`); ``retry_after_seconds`` is then the back-off before the next try
-    (the interval doubled per failure in a row), for the scheduler and the operator.
+    :mod:`.antibot`). While the source's blocked alert (:mod:`.alerts`) is open, ``alert``
+    describes it, ``blocked_until`` is when the scheduler tries again and
+    ``retry_after_seconds`` the seconds until then (0 when it may crawl now).
+
+``schedule`` is the schedule in words (``每 10 分钟`` or ``cron 30 8 * * 1-5``).
 
 Pure reads; the caller owns the session.
 """
@@ -31,9 +34,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rcops.store.models import CrawlRun, CrawlStatus, Mention, Source
+from rcops.store.models import CrawlRun, CrawlStatus, Mention, Source, SourceAlert
 
+from .alerts import alert_row
 from .antibot import backoff_seconds, is_blocked_reason
+from .schedule import describe
 
 #: finished runs looked at per source
 HISTORY_RUNS = 20
@@ -73,8 +78,9 @@ def garbled_share(run: CrawlRun) -> float:
     return min(bad / pages, 1.0)
 
 
-def _health_of(source: Source, runs: list[CrawlRun], newest: dict[str, datetime | None], now: datetime) -> dict[str, Any]:
-    """Health of one source from its finished runs (newest first) and newest item times."""
+def _health_of(source: Source, runs: list[CrawlRun], newest: dict[str, datetime | None], now: datetime,
+               alert: SourceAlert | None = None) -> dict[str, Any]:
+    """Health of one source from its finished runs (newest first), newest item times and open alert."""
     finished = [r for r in runs if r.status != CrawlStatus.running.value]
     last = finished[0] if finished else None
     last_ok = next((r for r in finished if r.status == CrawlStatus.ok.value), None)
@@ -109,6 +115,10 @@ def _health_of(source: Source, runs: list[CrawlRun], newest: dict[str, datetime 
     if blocked:
         flags.append(FLAG_BLOCKED)
 
+    if alert is not None:
+        retry_after = max(0, int((alert.retry_at - now).total_seconds()))
+    else:
+        retry_after = backoff_seconds(source.interval_seconds, streak) if blocked else 0
     newest_item = newest.get("published") or newest.get("crawled")
     freshness = (now - newest_item).total_seconds() / 3600 if newest_item is not None else None
     if not source.enabled:
@@ -128,6 +138,8 @@ def _health_of(source: Source, runs: list[CrawlRun], newest: dict[str, datetime 
         "media_level": source.media_level,
         "region": source.region,
         "interval_seconds": source.interval_seconds,
+        "cron": source.cron,
+        "schedule": describe(source.cron, source.interval_seconds),
         "state": state,
         "flags": flags,
         "running": any(r.status == CrawlStatus.running.value for r in runs),
@@ -139,7 +151,9 @@ def _health_of(source: Source, runs: list[CrawlRun], newest: dict[str, datetime 
         "last_error": last_failed.error if last_failed else None,
         "consecutive_failures": streak,
         "blocked": blocked,
-        "retry_after_seconds": backoff_seconds(source.interval_seconds, streak),
+        "retry_after_seconds": retry_after,
+        "blocked_until": alert.retry_at if alert is not None and retry_after > 0 else None,
+        "alert": alert_row(alert, source, now) if alert is not None else None,
         "last_yield": last_yield,
         "usual_yield": usual,
         "yield_ratio": round(last_yield / usual, 2) if last_yield is not None and usual else None,
@@ -166,6 +180,9 @@ def source_health(session: Session, now: datetime) -> list[dict[str, Any]]:
         .group_by(Mention.source_id)
     ).all()
     newest = {sid: {"published": pub, "crawled": crawled} for sid, pub, crawled in newest_rows}
+    alerts = {a.source_id: a for a in session.scalars(
+        select(SourceAlert).where(SourceAlert.closed_at.is_(None)).order_by(SourceAlert.id)
+    )}
     result = []
     for source in sources:
         runs = list(
@@ -173,7 +190,7 @@ def source_health(session: Session, now: datetime) -> list[dict[str, Any]]:
                 select(CrawlRun).where(CrawlRun.source_id == source.id).order_by(CrawlRun.id.desc()).limit(HISTORY_RUNS)
             ).all()
         )
-        row = _health_of(source, runs, newest.get(source.id, {}), now)
+        row = _health_of(source, runs, newest.get(source.id, {}), now, alerts.get(source.id))
         row["runs_total"] = int(totals.get(source.id, 0))
         result.append(row)
     return result

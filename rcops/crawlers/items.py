@@ -30,6 +30,8 @@ class MentionItem:
     matched: dict[str, Any] = field(default_factory=dict)
     canonical_url: str = ""
     content_hash: str = ""
+    #: story key of an already stored mention with the same text at another URL (an exact repost)
+    repost_of: str | None = None
 
 
 __all__ = ["MentionItem"]

@@ -19,8 +19,9 @@ Every row is checked before anything is written; a file with any bad row is
 refused whole, with one Chinese message per problem naming the spreadsheet row
 (``第 5 行：缺少正文``). A good file is written in the caller's one transaction:
 personal data masked, monitoring schemes matched (recorded, never a reason to
-drop: a person chose these), rows already stored (same link or same content) or
-repeated within the file skipped, each new mention audited and put into its
+drop: a person chose these), rows already stored (same link; without a link, same
+content) or repeated within the file skipped — the same text with another link is
+a word-for-word repost and is stored in its story's chain — each new mention audited and put into its
 story chain (:mod:`.stories`).
 
 :func:`add_manual_mention` is the same for one mention typed into the console.
@@ -287,10 +288,11 @@ class _Store:
         url = canonical_url(item.url) if item.url else f"manual:{digest}"
         return url, digest
 
-    def existing(self, url: str, digest: str) -> int | None:
-        return self.session.scalar(
-            select(Mention.id).where(or_(Mention.canonical_url == url, Mention.content_hash == digest)).limit(1)
-        )
+    def existing(self, item: ManualMention, url: str, digest: str) -> int | None:
+        """A stored mention this one repeats: the same link, or (when it has no link) the same text.
+        The same text under another link is a repost, not a repeat."""
+        same = Mention.canonical_url == url if item.url else or_(Mention.canonical_url == url, Mention.content_hash == digest)
+        return self.session.scalar(select(Mention.id).where(same).limit(1))
 
     def add(self, item: ManualMention, url: str, digest: str, title: str, text: str, author: str, masked: int,
             **audit: Any) -> Mention:
@@ -341,9 +343,10 @@ def add_manual_mention(session: Session, values: Mapping[str, Any], actor: str,
     store = _Store.open(session, actor, now)
     title, text, author, masked = _masked(item)
     url, digest = store.keys(item, title, text)
-    existing = store.existing(url, digest)
+    existing = store.existing(item, url, digest)
     if existing is not None:
-        raise DuplicateMention("该信息已存在，未重复保存", [f"与已入库的信息 #{existing} 链接或内容相同"])
+        why = "链接相同" if item.url else "内容相同（未填链接）"
+        raise DuplicateMention("该信息已存在，未重复保存", [f"与已入库的信息 #{existing} {why}"])
     return store.add(item, url, digest, title, text, author, masked)
 
 
@@ -390,11 +393,11 @@ def import_mentions(session: Session, path: str | Path, actor: str, now: datetim
     for item in items:
         title, text, author, masked = _masked(item)
         url, digest = store.keys(item, title, text)
-        if url in first_row or digest in first_row:
+        if url in first_row or (not item.url and digest in first_row):
             repeated += 1
             continue
         first_row[url] = first_row[digest] = item.row or 0
-        if store.existing(url, digest) is not None:
+        if store.existing(item, url, digest) is not None:
             duplicates += 1
             continue
         mention = store.add(item, url, digest, title, text, author, masked, file=path.name, row=item.row)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,6 +67,9 @@ def run_counters(stats: dict[str, Any]) -> dict[str, Any]:
     reposts = int(stats.get(STAT_PREFIX + "reposts", 0) or 0)
     if reposts:
         reasons["入库的转载（近似重复）"] = reposts
+    exact = int(stats.get(STAT_PREFIX + "reposts_exact", 0) or 0)
+    if exact:
+        reasons["入库的转载（全文相同）"] = exact
     values["stats"] = dict(sorted(reasons.items()))
     return values
 
@@ -196,35 +199,36 @@ class SchemeMatchPipeline(_Pipeline):
 
 
 class DedupPipeline(_Pipeline):
-    """Drop items whose canonical URL or content hash is already stored, or was seen in this run."""
+    """Drop items whose canonical URL is already stored, or was seen in this run.
+
+    The same text at another URL is no duplicate but a word-for-word repost: it goes on to
+    be stored in the chain of the story it repeats (``item.repost_of`` names the chain),
+    so every repost counts towards reach and spread order."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.seen_urls: set[str] = set()
-        self.seen_hashes: set[str] = set()
 
     def process_item(self, item: MentionItem) -> MentionItem:
         item.canonical_url = canonical_url(item.url)
         item.content_hash = content_hash(item.title, item.text)
-        if item.canonical_url in self.seen_urls or item.content_hash in self.seen_hashes:
+        if item.canonical_url in self.seen_urls:
             raise drop(self.crawler, "duplicate", "重复：本次抓取中已出现", log_level="DEBUG")
         self.seen_urls.add(item.canonical_url)
-        self.seen_hashes.add(item.content_hash)
         ctx = store_context(self.crawler)
+        same_url = Mention.canonical_url == item.canonical_url
         with ctx.engine.connect() as conn:  # a plain read: no ORM session needed
             existing = conn.execute(
-                select(Mention.canonical_url, Mention.content_hash)
-                .where(
-                    or_(
-                        Mention.canonical_url == item.canonical_url,
-                        Mention.content_hash == item.content_hash,
-                    )
-                )
+                select(Mention.canonical_url, Mention.story_key, Mention.content_hash)
+                .where(or_(same_url, Mention.content_hash == item.content_hash))
+                # the same URL first; else the chain of the earliest stored copy of the text
+                .order_by(case((same_url, 0), else_=1), Mention.id)
                 .limit(1)
             ).first()
         if existing is not None:
-            reason = "重复：链接已存在" if existing[0] == item.canonical_url else "重复：内容已存在"
-            raise drop(self.crawler, "duplicate", reason, log_level="DEBUG")
+            if existing[0] == item.canonical_url:
+                raise drop(self.crawler, "duplicate", "重复：链接已存在", log_level="DEBUG")
+            item.repost_of = existing[1] or existing[2]
         return item
 
 
@@ -257,17 +261,19 @@ class StorePipeline(_Pipeline):
                     reach=int(item.reach or 0),
                     masked_count=item.masked_count,
                 )
-                attach(session, mention, self.stories)
+                attach(session, mention, self.stories, same_text=item.repost_of)
                 self.stats.inc_value(STAT_PREFIX + "items_stored")
                 counted = True
-                if mention.spread_rank > 1:
+                if item.repost_of is not None:
+                    self.stats.inc_value(STAT_PREFIX + "reposts_exact")
+                elif mention.spread_rank > 1:
                     self.stats.inc_value(STAT_PREFIX + "reposts")
                 if ctx.run_id is not None:
                     session.execute(
                         update(CrawlRun).where(CrawlRun.id == ctx.run_id).values(**run_counters(self.stats.get_stats()))
                     )
         except IntegrityError:
-            # another crawl stored the same URL or content between our check and our insert
+            # another crawl stored the same URL between our check and our insert
             if counted:
                 self.stats.inc_value(STAT_PREFIX + "items_stored", -1)
             raise drop(self.crawler, "duplicate", "重复：并发写入时已存在", log_level="DEBUG") from None

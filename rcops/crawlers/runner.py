@@ -78,6 +78,16 @@ def run_summary(run: CrawlRun, source_key: str) -> dict[str, Any]:
     }
 
 
+def _finished(session: Session, run: CrawlRun, source_key: str) -> dict[str, Any]:
+    """The summary of a finished run, after its source's blocked alert was opened, extended
+    or closed (``source_alert`` in the summary says which; see :mod:`.alerts`)."""
+    from .alerts import note_run_outcome
+
+    summary = run_summary(run, source_key)
+    summary["source_alert"] = note_run_outcome(session, run)
+    return summary
+
+
 def _tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
     kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
     return "\n".join(kept)
@@ -93,7 +103,9 @@ def crawl_source(
 
     Raises :class:`UnknownSourceError` when no source has ``source_key``. A crawl
     that fails (site down, timeout, worker killed or crashed) does not raise: it
-    comes back with ``status == "failed"`` and a Chinese ``error``.
+    comes back with ``status == "failed"`` and a Chinese ``error``. A refused crawl
+    opens or extends the source's blocked alert, a successful one closes it
+    (``source_alert`` in the summary; see :mod:`.alerts`).
     """
     limit = float(timeout if timeout is not None else settings.crawl_timeout_seconds)
     engine = make_engine(settings.db_url)
@@ -141,7 +153,7 @@ def crawl_source(
                 run.status = CrawlStatus.failed.value
                 run.finished_at = datetime.now(timezone.utc)
                 run.error = failure or f"抓取进程未记录结果便退出（代码 {proc.returncode}）：{_tail(stderr)}"
-            return run_summary(run, source_key)
+            return _finished(session, run, source_key)
     finally:
         engine.dispose()
 
@@ -219,7 +231,7 @@ def _crawl_shared(
         for name, value in values.items():
             setattr(run, name, value)
         run.finished_at = datetime.now(timezone.utc)
-        return run_summary(run, source_key)
+        return _finished(session, run, source_key)
 
 
 def mark_stale_runs(session: Session, older_than: timedelta) -> list[int]:

@@ -8,6 +8,8 @@ Shape of the file::
         kind: rss                     # rss | html
         url: https://example.org/feed.xml
         interval_seconds: 600         # optional, ≥ 5, default 600
+        cron: "30 8 * * 1-5"          # optional instead of interval_seconds: 分 时 日 月 星期, read in
+                                      # Asia/Shanghai, standard cron (1 = Monday; see crawlers.schedule)
         enabled: true                 # optional, default true
         media_level: central          # central | provincial | municipal | industry | self_media
         region: ""                    # optional
@@ -62,6 +64,7 @@ from rcops.store.models import MonitoringScheme, Source
 
 from .exceptions import SourceConfigError
 from .jsonpath import compile_path
+from .schedule import CronError, check_cron
 from .expression import MAX_LENGTH, ExpressionError
 from .expression import parse as parse_expression
 
@@ -69,6 +72,7 @@ SOURCE_KINDS = ("rss", "html", "json", "sitemap")
 MEDIA_LEVELS = ("central", "provincial", "municipal", "industry", "self_media")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 MIN_INTERVAL_SECONDS = 5
+DEFAULT_INTERVAL_SECONDS = 600
 CONFIG_KEYS = {
     "encoding", "list", "detail", "max_items", "max_pages", "obey_robots",
     "items", "fields", "url_template", "next",  # json
@@ -78,7 +82,7 @@ CONFIG_KEYS = {
 JSON_FIELDS = {"title", "text", "url", "published_at", "author", "reach"}
 LIST_KEYS = {"link", "next"}
 DETAIL_KEYS = {"title", "body", "published_at", "author"}
-SOURCE_FIELDS = ("name", "kind", "url", "interval_seconds", "enabled", "media_level", "region", "config")
+SOURCE_FIELDS = ("name", "kind", "url", "interval_seconds", "cron", "enabled", "media_level", "region", "config")
 SCHEME_FIELDS = ("subject_words", "region_words", "event_words", "exclusion_words", "expression", "enabled")
 WORD_GROUPS = ("subject_words", "region_words", "event_words", "exclusion_words")
 
@@ -229,6 +233,17 @@ def validate_source(entry: Any, index: int) -> dict[str, Any]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SourceConfigError(f"{where} 字段 url：必须是 http:// 或 https:// 地址，实际为 {url!r}")
+    cron = entry.get("cron")
+    if cron is not None:
+        # (a normalised entry carries the default interval next to its cron; that is no conflict)
+        if entry.get("interval_seconds", DEFAULT_INTERVAL_SECONDS) != DEFAULT_INTERVAL_SECONDS:
+            raise SourceConfigError(f"{where} 字段 cron：与 interval_seconds 只能二选一（按周期抓取，或按 cron 时间表抓取）")
+        if not isinstance(cron, str) or not cron.strip():
+            raise SourceConfigError(f"{where} 字段 cron：须为 5 段的 cron 表达式文字，如 “30 8 * * 1-5”，实际为 {cron!r}")
+        try:
+            cron = check_cron(cron)
+        except CronError as exc:
+            raise SourceConfigError(f"{where} 字段 cron：{exc}") from None
     media_level = entry.get("media_level", "self_media")
     if media_level not in MEDIA_LEVELS:
         raise SourceConfigError(f"{where} 字段 media_level：必须是 {'、'.join(MEDIA_LEVELS)} 之一，实际为 {media_level!r}")
@@ -238,8 +253,9 @@ def validate_source(entry: Any, index: int) -> dict[str, Any]:
         "kind": kind,
         "url": url,
         "interval_seconds": _positive_int(
-            where, "interval_seconds", entry.get("interval_seconds", 600), MIN_INTERVAL_SECONDS
+            where, "interval_seconds", entry.get("interval_seconds", DEFAULT_INTERVAL_SECONDS), MIN_INTERVAL_SECONDS
         ),
+        "cron": cron,
         "enabled": _bool(where, "enabled", entry.get("enabled", True)),
         "media_level": media_level,
         "region": _text(where, "region", entry.get("region", ""), required=False, max_len=100),

@@ -1,8 +1,11 @@
 """Near-duplicates and the first source (首发): reposts of one story form one chain.
 
-Exact copies never reach the store twice (canonical URL and content hash are
-unique). Reposts are rarely exact: another site adds "来源：…", a byline, an
-editor's note, a changed title, a paragraph cut. Those are caught here:
+The same URL never reaches the store twice (the canonical URL is unique). The same
+text at another URL — a word-for-word repost — is stored, in the chain of the mention
+it repeats (found by its content hash, however short the text: see
+:func:`same_text_story`), so every repost counts. Most reposts are not exact: another
+site adds "来源：…", a byline, an editor's note, a changed title, a paragraph cut.
+Those are caught here:
 
 * :func:`simhash` — a 64-bit SimHash over character 3-shingles of the title
   and text, with punctuation and white space removed and case folded (Chinese
@@ -14,8 +17,9 @@ editor's note, a changed title, a paragraph cut. Those are caught here:
   (pigeonhole), so a look-up compares only the few mentions in its buckets.
   ``refresh`` reads only the rows added since the last look, so mentions stored
   meanwhile by other crawl processes or by hand are found too.
-* :func:`attach` — gives a new mention the ``story_key`` of its nearest stored
-  neighbour (or its own content hash when it starts a story) and its place in the
+* :func:`attach` — gives a new mention the ``story_key`` of the stored mention with the
+  same text, else of its nearest stored neighbour (or its own content hash when it
+  starts a story) and its place in the
   chain, ordered by publish time (else crawl time): the earliest is the first
   source (``is_first_source``), the others get their ``spread_rank`` 2, 3, …; later
   members move one down.
@@ -177,16 +181,36 @@ def _insert_into_chain(session: Session, mention: Mention) -> None:
     mention.is_first_source = earlier == 0
 
 
-def attach(session: Session, mention: Mention, index: StoryIndex) -> None:
+_LOOK_UP: Any = object()
+
+
+def same_text_story(session: Session, digest: str) -> str | None:
+    """The story key of the earliest stored mention whose content hash is ``digest``."""
+    row = session.execute(
+        select(Mention.story_key, Mention.content_hash).where(Mention.content_hash == digest).order_by(Mention.id).limit(1)
+    ).first()
+    return None if row is None else (row[0] or row[1])
+
+
+def attach(session: Session, mention: Mention, index: StoryIndex, same_text: Any = _LOOK_UP) -> None:
     """Store a new ``mention`` in its story chain (see the module docstring): it gets its
     SimHash, ``story_key``, rank and first-source flag, is added to ``session`` and flushed
-    (one INSERT), and joins ``index``. Pass it before adding it to the session."""
+    (one INSERT), and joins ``index``. Pass it before adding it to the session.
+
+    ``same_text``: the story key of a stored mention with the same text, when the caller
+    already looked it up (``None``: there is none); by default it is looked up here."""
     index.refresh(session, now=mention.crawled_at)
     value = mention_simhash(mention.title, mention.text)
     mention.simhash = to_hex(value)
-    found = index.nearest(value) if value is not None else None
-    mention.story_key = found[0] if found is not None else mention.content_hash
-    if found is None:
+    if same_text is _LOOK_UP:
+        same_text = same_text_story(session, mention.content_hash)
+    if same_text:
+        story_key: str | None = same_text
+    else:
+        found = index.nearest(value) if value is not None else None
+        story_key = found[0] if found is not None else None
+    mention.story_key = story_key or mention.content_hash
+    if story_key is None:
         mention.spread_rank, mention.is_first_source = 1, True
     else:
         _insert_into_chain(session, mention)
@@ -203,4 +227,4 @@ def story_chain(session: Session, story_key: str) -> list[Mention]:
     )
 
 
-__all__ = ["simhash", "mention_simhash", "distance", "StoryIndex", "attach", "story_chain"]
+__all__ = ["simhash", "mention_simhash", "distance", "StoryIndex", "attach", "same_text_story", "story_chain"]

@@ -1,7 +1,8 @@
 """The main job: one long-running scheduler process.
 
-Every enabled source is crawled on its interval by an APScheduler job whose
-state lives in the database (persistent job store). Each crawl runs in its own
+Every enabled source is crawled on its interval, or by its cron expression read
+in Asia/Shanghai (``crawlers.schedule``), by an APScheduler job whose state lives
+in the database (persistent job store). Each crawl runs in its own
 subprocess (``rcops.crawlers.runner.crawl_source``): Scrapy's Twisted reactor
 cannot be restarted inside one process, so a fresh process per crawl is what
 lets the same scheduler crawl again and again, and a crawl that hangs or dies
@@ -10,6 +11,11 @@ is killed and recorded without taking the scheduler down.
 After every crawl, and on a short interval, new mentions are graded and folded
 into incidents (``triage.engine.process_pending``) and deadlines are checked.
 Grading is serialized with a lock: two jobs never grade the same mentions.
+
+A source whose crawls are refused (login wall, captcha, anti-bot answer) backs
+off: its jobs are skipped until the back-off of its open blocked alert expires
+(kept in the database, so a restart keeps it; ``crawlers.alerts``), and the
+duty officers are notified once per blocking episode.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.util import undefined
 from sqlalchemy import Engine, select
 
 from rcops.store.db import make_sessionmaker
@@ -45,6 +52,7 @@ class _Context:
     scorer: Scorer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     crawls_done: int = 0
+    skipped: int = 0
 
 
 _ctx = _Context()
@@ -85,12 +93,28 @@ def triage_job() -> dict[str, Any]:
 
 
 def crawl_job(source_key: str) -> dict[str, Any]:
-    """Crawl one source in a subprocess, record the run, then grade what came in."""
+    """Crawl one source in a subprocess, record the run, then grade what came in.
+
+    Skipped (``status == "skipped"``, no run recorded) while the source backs off after
+    refused crawls; the first refusal of an episode queues the duty officers' notification."""
+    from rcops.crawlers.alerts import backoff_until
     from rcops.crawlers.runner import crawl_source
 
-    assert _ctx.settings is not None
+    assert _ctx.settings is not None and _ctx.engine is not None
+    with make_sessionmaker(_ctx.engine)() as session:
+        until = backoff_until(session, source_key)
+    if until is not None:
+        log.info("信息源 %s 疑似被拦截，退避至 %s，本次定时抓取跳过", source_key, until.isoformat(timespec="seconds"))
+        _ctx.skipped += 1
+        return {"status": "skipped", "source_key": source_key, "retry_at": until}
     summary = crawl_source(_ctx.settings, source_key, trigger="schedule")
     _ctx.crawls_done += 1
+    change = summary.get("source_alert") or {}
+    if change.get("change") == "opened":
+        try:
+            notify_alert(_ctx.settings, _ctx.engine, change["alert_id"])
+        except Exception:  # a broken notification set-up must not fail the crawl; the alert is stored
+            log.exception("信息源告警通知未能加入发送队列")
     if summary.get("status") == "ok":
         log.info("抓取 %s：新增 %s 条（见到 %s 条，重复 %s 条）", source_key, summary.get("items_stored"),
                  summary.get("items_seen"), summary.get("items_duplicate"))
@@ -101,6 +125,16 @@ def crawl_job(source_key: str) -> dict[str, Any]:
     except Exception:  # grading trouble must not mark the crawl failed; the triage job retries
         log.exception("抓取后研判失败（稍后由定时研判重试）")
     return summary
+
+
+def notify_alert(settings: Settings, engine: Engine, alert_id: int) -> int:
+    """Queue the notifications of a newly opened source alert (sent by the triage job's dispatcher)."""
+    from rcops.crawlers.alerts import queue_alert_notifications
+    from rcops.triage.notify import NotifySettings
+
+    targets = NotifySettings().role_targets()
+    with make_sessionmaker(engine).begin() as session:
+        return queue_alert_notifications(session, alert_id, targets, timezone=settings.timezone)
 
 
 def build_scheduler(settings: Settings, engine: Engine, scorer: Scorer) -> BackgroundScheduler:
@@ -116,7 +150,12 @@ def build_scheduler(settings: Settings, engine: Engine, scorer: Scorer) -> Backg
 
 
 def sync_jobs(scheduler: BackgroundScheduler, settings: Settings, engine: Engine, first_run_now: bool = True) -> list[str]:
-    """Make the scheduled jobs match the enabled sources (adds, reschedules, removes)."""
+    """Make the scheduled jobs match the enabled sources (adds, reschedules, removes).
+
+    A source with an interval is first crawled a moment after the start (``first_run_now``);
+    one with a cron expression waits for its first time in the time table."""
+    from rcops.crawlers.schedule import source_trigger
+
     with make_sessionmaker(engine)() as session:
         sources = list(session.scalars(select(Source).where(Source.enabled.is_(True)).order_by(Source.id)))
     wanted = {}
@@ -126,14 +165,14 @@ def sync_jobs(scheduler: BackgroundScheduler, settings: Settings, engine: Engine
         wanted[job_id] = src
         scheduler.add_job(
             crawl_job,
-            "interval",
-            seconds=max(5, src.interval_seconds),
+            source_trigger(src.cron, src.interval_seconds, settings.timezone),
             args=[src.key],
             id=job_id,
             name=f"抓取 {src.name}",
             replace_existing=True,
-            # stagger first runs a little so sources do not all start in the same second
-            next_run_time=start + timedelta(seconds=1 + 2 * i) if first_run_now else None,
+            # stagger first runs a little so sources do not all start in the same second;
+            # otherwise (and for cron sources) the trigger decides (None would pause the job)
+            next_run_time=start + timedelta(seconds=1 + 2 * i) if first_run_now and not src.cron else undefined,
         )
     for job in scheduler.get_jobs():
         if job.id.startswith(CRAWL_JOB_PREFIX) and job.id not in wanted:

@@ -1,6 +1,6 @@
 """One SQLAlchemy model of everything the back office stores.
 
-Grouped by aggregate: monitoring (Source, MonitoringScheme, CrawlRun, Mention),
+Grouped by aggregate: monitoring (Source, MonitoringScheme, CrawlRun, SourceAlert, Mention),
 rules (Tier, ResponsePlan, PlanStep), disposal (Incident, Task, GradeLabel),
 and the audit trail (AuditEvent). All times are stored in UTC and come back
 as timezone-aware datetimes on every backend.
@@ -82,6 +82,9 @@ class Source(Base):
     #: selectors, encoding override, max pages … (see crawlers.sources)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     interval_seconds: Mapped[int] = mapped_column(Integer, default=600)
+    #: a 5-field cron expression read in Asia/Shanghai (see crawlers.schedule); when set it
+    #: replaces ``interval_seconds`` as the source's schedule
+    cron: Mapped[str | None] = mapped_column(String(120))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     #: central / provincial / municipal / industry / self_media
     media_level: Mapped[str] = mapped_column(String(20), default="self_media")
@@ -142,13 +145,42 @@ class CrawlRun(Base):
     source: Mapped[Source] = relationship(back_populates="runs")
 
 
+class SourceAlert(Base):
+    """A source-maintenance notice (信息源告警) for the operators, one per episode.
+
+    ``kind="blocked"``: the source's crawls are refused (login wall, captcha, anti-bot
+    answer). Opened by the first refused run, extended by each refused run after it (the
+    back-off grows), closed by the next successful crawl. While ``retry_at`` lies ahead the
+    scheduler skips the source. See ``crawlers.alerts``.
+    """
+
+    __tablename__ = "source_alert"
+    __table_args__ = (Index("ix_source_alert_open", "source_id", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="blocked")
+    #: the last refused run's reason
+    reason: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: refused runs in a row in this episode (the back-off doubles with each)
+    blocks: Mapped[int] = mapped_column(Integer, default=1)
+    #: no scheduled crawl before this time
+    retry_at: Mapped[datetime]
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    closed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str] = mapped_column(Text, default="")
+
+    source: Mapped[Source] = relationship()
+
+
 class Mention(Base):
     """One crawled or hand-entered item (信息/帖文/报道), personal data already masked."""
 
     __tablename__ = "mention"
     __table_args__ = (
         UniqueConstraint("canonical_url", name="uq_mention_canonical_url"),
-        UniqueConstraint("content_hash", name="uq_mention_content_hash"),
         Index("ix_mention_graded", "graded_at"),
     )
 
@@ -157,7 +189,8 @@ class Mention(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
     url: Mapped[str] = mapped_column(String(2000))
     canonical_url: Mapped[str] = mapped_column(String(2000))
-    content_hash: Mapped[str] = mapped_column(String(64))
+    #: not unique: a word-for-word repost at another URL is stored too, in its story's chain
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(200), default="")

@@ -65,9 +65,9 @@ def test_page_block_reason_needs_a_redirect_for_url_markers() -> None:
     assert page_block_reason("https://x.org/verify", "", "https://x.org/news") is not None
 
 
-def test_backoff_doubles_per_failure_up_to_a_day() -> None:
-    assert [backoff_seconds(600, n) for n in (0, 1, 2, 3)] == [600, 1200, 2400, 4800]
-    assert backoff_seconds(600, 30) == 24 * 3600
+def test_backoff_starts_at_15_minutes_and_doubles_per_refusal_up_to_6_hours() -> None:
+    assert [backoff_seconds(600, n) for n in (0, 1, 2, 3, 4, 5, 6, 30)] == [0, 900, 1800, 3600, 7200, 14400, 21600, 21600]
+    assert backoff_seconds(3600, 1) == 3600  # never shorter than the source's own interval
 
 
 def test_health_flags_a_blocked_source_with_its_backoff(session_factory) -> None:
@@ -82,4 +82,4 @@ def test_health_flags_a_blocked_source_with_its_backoff(session_factory) -> None
     with session_factory() as s:
         row = source_health(s, now)[0]
     assert row["flags"] == ["被拦截"] and row["blocked"] is True
-    assert row["consecutive_failures"] == 2 and row["retry_after_seconds"] == 2400
+    assert row["consecutive_failures"] == 2 and row["retry_after_seconds"] == 1800

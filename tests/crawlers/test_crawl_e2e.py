@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from stdnum import luhn
 
+from rcops.crawlers.alerts import source_alerts
 from rcops.crawlers.exceptions import UnknownSourceError
 from rcops.crawlers.runner import crawl_source, mark_stale_runs
 from rcops.store.db import session_scope
@@ -177,9 +178,10 @@ def test_list_detail_stores_complete_pages_and_records_missing_body(
 def test_failing_sources_fail_their_runs_with_clear_reasons(
     settings: Settings, engine: Engine, http_server: HTTPTestServer
 ) -> None:
-    """HTTP 500, download timeout, a page that is no feed, a refused connection and a
-    broken source definition: each run is failed with a clear reason and stores nothing.
-    The five crawls run at the same time (each is its own process)."""
+    """HTTP 500, download timeout, a page that is no feed, a refused connection, a broken
+    source definition and an anti-bot refusal (403): each run is failed with a clear reason
+    and stores nothing; only the refusal opens the source's blocked alert (its back-off).
+    The six crawls run at the same time (each is its own process)."""
     settings = settings.model_copy(update={"download_timeout_seconds": 1})
     page = "<html><head><title>农信社</title></head><body><p>农信社 诈骗</p></body></html>"
     with HTTPTestServer() as gone:  # a port that refuses once this server is closed
@@ -189,6 +191,7 @@ def test_failing_sources_fail_their_runs_with_clear_reasons(
         "timeout": http_server.route("/slow.xml", 200, {"Content-Type": "application/rss+xml"}, rss([]), delay=5),
         "not-a-feed": http_server.route("/page.xml", 200, {"Content-Type": "text/html; charset=utf-8"}, page),
         "refused": refused_url,
+        "blocked": http_server.route("/403.xml", 403, {"Content-Type": "text/html"}, "<html>Forbidden</html>"),
     }
     expected = {
         "http500": f"信息源返回 HTTP 500：{urls['http500']}",
@@ -196,6 +199,7 @@ def test_failing_sources_fail_their_runs_with_clear_reasons(
         "not-a-feed": f"不是有效的 RSS/Atom 订阅：{urls['not-a-feed']}",
         "refused": f"连接被拒绝（信息源未在服务或地址有误）：{refused_url}",
         "no-selectors": "抓取内部错误：ValueError：html 信息源的 config 需要 list.link",
+        "blocked": f"疑似被拦截：信息源返回 HTTP 403（拒绝访问，可能需要登录或触发了反爬）：{urls['blocked']}",
     }
     configure(engine, [rss_source(key, url) for key, url in urls.items()])
     with session_scope(engine) as session:  # bypasses validation on purpose: no selectors
@@ -213,6 +217,11 @@ def test_failing_sources_fail_their_runs_with_clear_reasons(
         assert run["items_stored"] == 0, key
     assert http_server.hits["/500.xml"] >= 2  # RETRY_TIMES = 1: one retry before giving up
     assert mention_count(engine) == 0
+    assert {key: (run["source_alert"] or {}).get("change") for key, run in runs.items()} == {
+        **{key: None for key in expected}, "blocked": "opened"}
+    with session_scope(engine) as session:
+        [alert] = source_alerts(session)
+        assert alert["source"] == "blocked" and alert["backing_off"] and alert["reason"] == runs["blocked"]["error"]
 
 
 def test_worker_killed_mid_crawl_leaves_failed_run_and_complete_mentions(

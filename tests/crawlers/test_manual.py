@@ -157,3 +157,17 @@ def test_one_hand_entered_mention(session_factory, schemes) -> None:
         with session_factory.begin() as s:
             add_manual_mention(s, {"title": "只有标题"}, "operator-c", now=NOW)
     assert count(session_factory) == 1
+
+
+def test_the_same_text_seen_elsewhere_is_a_repost_but_without_a_link_a_repeat(session_factory, schemes) -> None:
+    values = {"title": "农信社催收", "text": STORY, "url": "https://example.org/z", "published_at": "3小时前"}
+    with session_factory.begin() as s:
+        first = add_manual_mention(s, values, "operator-c", now=NOW)
+        repost = add_manual_mention(s, {**values, "url": "https://weibo.example.cn/p/1", "published_at": "1小时前"},
+                                    "operator-c", now=NOW)
+        assert repost.story_key == first.story_key and (repost.is_first_source, repost.spread_rank) == (False, 2)
+    with pytest.raises(DuplicateMention) as info:
+        with session_factory.begin() as s:
+            add_manual_mention(s, {**values, "url": ""}, "operator-c", now=NOW)
+    assert "内容相同（未填链接）" in info.value.problems[0]
+    assert count(session_factory) == 2

@@ -76,6 +76,55 @@ def test_a_repost_stored_first_is_demoted_when_the_earlier_original_arrives(sess
         assert other.story_key != repost_row.story_key and other.is_first_source and other.spread_rank == 1
 
 
+def test_a_word_for_word_repost_at_another_url_joins_the_chain_and_the_incident(session_factory) -> None:
+    """Exact reposts count (reach, spread order, first source) without a second incident."""
+    from rcops.plans.schema import load_rules_file
+    from rcops.plans.store_io import install_rules
+    from rcops.store.models import Incident
+    from rcops.triage.engine import process_pending
+
+    class Risky:
+        version = "test"
+
+        def score(self, texts: list[str]) -> list[float]:
+            return [0.9 for _ in texts]
+
+    title, text = "某县农信社储户资金被扣划", STORY.replace("投诉热线", "投诉热线（诈骗举报）")
+    with session_factory.begin() as s:
+        install_rules(s, load_rules_file(), "system")
+        original = new("https://county.example.org/3", title, text, T0, T0 + timedelta(hours=1))
+        original.reach = 10
+        attach(s, original, StoryIndex())
+        process_pending(s, Risky())
+    with session_factory.begin() as s:
+        copy = new("https://portal.example.org/9", title, text, T0 + timedelta(hours=2), T0 + timedelta(hours=2))
+        copy.reach = 300
+        attach(s, copy, StoryIndex())
+        result = process_pending(s, Risky())
+        assert (result.incidents_created, result.attached) == (0, 1)
+    with session_factory() as s:
+        rows = story_chain(s, original.story_key)
+        assert [(m.url, m.is_first_source, m.spread_rank) for m in rows] == [
+            ("https://county.example.org/3", True, 1), ("https://portal.example.org/9", False, 2)]
+        incident = s.scalars(select(Incident)).one()
+        assert (incident.mention_count, incident.total_reach) == (2, 310)
+        assert {m.incident_id for m in rows} == {incident.id}
+
+
+def test_the_same_url_is_never_stored_twice(session_factory) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with session_factory.begin() as s:
+        attach(s, new("https://county.example.org/3", "标题", STORY, T0, T0), StoryIndex())
+    try:
+        with session_factory.begin() as s:
+            attach(s, new("https://county.example.org/3", "标题改了", STORY, T0, T0), StoryIndex())
+    except IntegrityError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("the same canonical URL was stored twice")
+
+
 @needs_shared_data("crawler_fixtures", "news_pages", "gne_result.txt")
 def test_reposts_across_two_sources_and_two_runs_form_one_chain(settings, engine, http_server) -> None:
     raw = (NEWS_PAGES / "gne_result.txt").read_text(encoding="utf-8")
@@ -94,11 +143,19 @@ def test_reposts_across_two_sources_and_two_runs_form_one_chain(settings, engine
         return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'.encode()
 
     base = http_server.url("")
-    http_server.route("/portal.xml", 200, {"Content-Type": "application/rss+xml"},
-                      feed([(f"转载：{title}", f"{base}/p/1", "来源：网易新闻\n" + body + "\n（编辑：王五）", "Tue, 30 Apr 2024 12:00:00 +0800")]))
-    http_server.route("/origin.xml", 200, {"Content-Type": "application/rss+xml"},
-                      feed([(title, f"{base}/o/1", body, "Tue, 30 Apr 2024 09:00:00 +0800")]))
     words = sorted(set(re.findall(r"[\u4e00-\u9fff]{2}", title)))[:3]
+    short_title, short_text = "快讯", "据悉" + "、".join(words) + "。"  # too short for a SimHash
+    http_server.route("/portal.xml", 200, {"Content-Type": "application/rss+xml"}, feed([
+        (f"转载：{title}", f"{base}/p/1", "来源：网易新闻\n" + body + "\n（编辑：王五）", "Tue, 30 Apr 2024 12:00:00 +0800"),
+        # word-for-word copies at other URLs: one of the article, one of a short notice
+        (title, f"{base}/p/2", body, "Tue, 30 Apr 2024 11:00:00 +0800"),
+        (short_title, f"{base}/p/3", short_text, "Tue, 30 Apr 2024 11:30:00 +0800"),
+    ]))
+    http_server.route("/origin.xml", 200, {"Content-Type": "application/rss+xml"}, feed([
+        (title, f"{base}/o/1", body, "Tue, 30 Apr 2024 09:00:00 +0800"),
+        (short_title, f"{base}/o/2", short_text, "Tue, 30 Apr 2024 08:00:00 +0800"),
+        (short_title, f"{base}/o/2?utm_source=rss", short_text, "Tue, 30 Apr 2024 08:00:00 +0800"),  # the same URL again
+    ]))
     configure(
         engine,
         [
@@ -107,12 +164,21 @@ def test_reposts_across_two_sources_and_two_runs_form_one_chain(settings, engine
         ],
         [{"name": "全部", "subject_words": words}],
     )
-    assert crawl_source(settings, "portal", timeout=60)["items_stored"] == 1
+    first = crawl_source(settings, "portal", timeout=60)
+    assert first["items_stored"] == 3
     second = crawl_source(settings, "origin", timeout=60)
-    assert second["items_stored"] == 1 and second["stats"].get("入库的转载（近似重复）") is None
+    # both copies are stored (the same URL only once) and lead their chains: published first
+    assert (second["items_stored"], second["items_duplicate"]) == (2, 1)
+    assert second["stats"]["入库的转载（全文相同）"] == 2 and second["stats"].get("入库的转载（近似重复）") is None
     from rcops.store.db import session_scope
 
     with session_scope(engine) as s:
-        rows = s.scalars(select(Mention).order_by(Mention.spread_rank)).all()
-        assert len({m.story_key for m in rows}) == 1
-        assert [(m.source.key, m.is_first_source, m.spread_rank) for m in rows] == [("origin", True, 1), ("portal", False, 2)]
+        rows = s.scalars(select(Mention).order_by(Mention.story_key, Mention.spread_rank)).all()
+        chains: dict[str, list[tuple[str, bool, int]]] = {}
+        for m in rows:
+            chains.setdefault(m.story_key, []).append((m.url.rsplit("/", 2)[-2] + "/" + m.url.rsplit("/", 1)[-1],
+                                                       m.is_first_source, m.spread_rank))
+        assert sorted(chains.values()) == [
+            [("o/1", True, 1), ("p/2", False, 2), ("p/1", False, 3)],
+            [("o/2", True, 1), ("p/3", False, 2)],
+        ]

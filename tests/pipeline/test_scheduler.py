@@ -1,22 +1,37 @@
-"""The main job: many scheduled crawls of the replay site in ONE scheduler process."""
+"""The main job: many scheduled crawls of the replay site in ONE scheduler process (slow);
+cron schedules and the back-off of blocked sources (fast, no crawl)."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from sqlalchemy import func, select
 
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from rcops.classifier.model import train
+from rcops.crawlers.alerts import note_run_outcome
+from rcops.crawlers.sources import load_monitoring_config
 from rcops.pipeline import scheduler as sched
 from rcops.pipeline.cli import DEMO_SOURCES, initialise
 from rcops.pipeline.replay import ReplaySite, load_replay_items
-from rcops.store.db import make_engine, make_sessionmaker
-from rcops.store.models import CrawlRun, Incident, Mention, Source, Task
+from rcops.store.db import make_engine, make_sessionmaker, session_scope
+from rcops.store.models import CrawlRun, Incident, Mention, Source, SourceAlert, Task, utcnow
 
-pytestmark = pytest.mark.slow
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class NoScorer:
+    version = "none"
+
+    def score(self, texts):  # pragma: no cover - no grading in these tests
+        return [0.0 for _ in texts]
 
 
 def demo_config(tmp_path: Path, port: int, interval: int) -> Path:
@@ -29,6 +44,7 @@ def demo_config(tmp_path: Path, port: int, interval: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_three_scheduled_crawls_per_source_in_one_scheduler_process(settings, tmp_path):
     site = ReplaySite(load_replay_items(settings.shared_data_dir), port=0, release_seconds=0.5, initial_items=10)
     site.start()
@@ -79,3 +95,60 @@ def test_three_scheduled_crawls_per_source_in_one_scheduler_process(settings, tm
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         site.stop()
+
+
+def next_weekday_0830(now: datetime) -> datetime:
+    """The next Monday–Friday 08:30 in Shanghai after ``now``, counted by hand."""
+    local = now.astimezone(SHANGHAI)
+    day = local.replace(hour=8, minute=30, second=0, microsecond=0)
+    if day <= local:
+        day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def test_a_cron_source_gets_a_cron_job_firing_at_its_next_time_in_shanghai(settings, engine):
+    with session_scope(engine) as s:
+        load_monitoring_config(s, {"sources": [
+            {"key": "feed", "kind": "rss", "url": "https://feed.example.cn/rss.xml", "interval_seconds": 900},
+            {"key": "county", "kind": "rss", "url": "https://county.example.cn/rss.xml", "cron": "30 8 * * 1-5"},
+        ]}, "tester")
+    scheduler = sched.build_scheduler(settings, engine, NoScorer())
+    scheduler.start(paused=True)
+    try:
+        before = datetime.now(timezone.utc)
+        assert sched.sync_jobs(scheduler, settings, engine) == ["crawl:county", "crawl:feed"]
+        cron_job, interval_job = scheduler.get_job("crawl:county"), scheduler.get_job("crawl:feed")
+        assert isinstance(cron_job.trigger, CronTrigger) and str(cron_job.trigger.timezone) == "Asia/Shanghai"
+        assert cron_job.next_run_time == next_weekday_0830(before)
+        assert cron_job.next_run_time.utcoffset() == timedelta(hours=8)
+        # an interval source still runs a moment after the start, then every 15 minutes
+        assert isinstance(interval_job.trigger, IntervalTrigger) and interval_job.trigger.interval == timedelta(minutes=15)
+        assert interval_job.next_run_time - before < timedelta(seconds=10)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_blocked_source_is_skipped_until_its_backoff_expires(settings, engine):
+    with session_scope(engine) as s:
+        load_monitoring_config(s, {"sources": [{"key": "walled", "kind": "rss", "url": "https://w.example.cn/rss.xml"}]},
+                               "tester")
+        source = s.scalar(select(Source))
+        run = CrawlRun(source_id=source.id, status="failed", finished_at=utcnow(),
+                       error="疑似被拦截：信息源返回 HTTP 403（拒绝访问，可能需要登录或触发了反爬）：https://w.example.cn/rss.xml")
+        s.add(run)
+        s.flush()
+        change = note_run_outcome(s, run)
+        assert change["change"] == "opened"
+    sched.build_scheduler(settings, engine, NoScorer())  # the job functions' context
+    skipped = sched.crawl_job("walled")  # no crawl: the back-off lies ahead
+    assert skipped["status"] == "skipped" and skipped["retry_at"] == change["retry_at"]
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(CrawlRun)) == 1
+        # the back-off is in the database: a restarted scheduler reads the same; once it expires …
+        s.scalar(select(SourceAlert)).retry_at = utcnow() - timedelta(seconds=1)
+    from rcops.crawlers.alerts import backoff_until
+
+    with session_scope(engine) as s:
+        assert backoff_until(s, "walled") is None  # … the next scheduled crawl runs

@@ -40,6 +40,8 @@ def _local(value: Any) -> Any:
         from zoneinfo import ZoneInfo
 
         return value.astimezone(ZoneInfo(get_settings().timezone)).isoformat(timespec="seconds")
+    if isinstance(value, dict):
+        return {k: _local(v) for k, v in value.items()}
     return value
 
 
@@ -71,7 +73,8 @@ def sources(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
-    """信息源的定义与健康度（最近成功、最近错误、连续失败、产出与常态、最新信息时间、静默/乱码标记）。"""
+    """信息源的定义与健康度（周期、最近成功、最近错误、连续失败、产出与常态、最新信息时间、静默/乱码/被拦截标记），
+    以及待处理的信息源告警（疑似被拦截：暂停定时抓取至何时）。"""
     if ctx.invoked_subcommand is not None:
         return
     from rcops.crawlers.health import source_health
@@ -87,15 +90,24 @@ def sources(
     if as_json:
         _print_json([{**row, "config": configs.get(row["key"], {})} for row in _plain(health)])
         return
+    for row in health:
+        alert = row.get("alert")
+        if alert:
+            until = f"定时抓取暂停至 {_short(alert['retry_at'])}" if alert["backing_off"] else "退避已到期，下次定时抓取将重试"
+            err.print(
+                f"[bold yellow]信息源告警[/] {row['key']}：{alert['label']}（自 {_short(alert['opened_at'])} 起连续 "
+                f"{alert['blocks']} 次），{until}。{alert['advice']}",
+                highlight=False,
+            )
     table = Table(title=f"信息源（{len(health)} 个；名称、类型、级别等见 --json）")
     table.add_column("标识", no_wrap=True)
-    for col in ("状态", "标记", "最近成功", "连续失败", "产出/常态", "最新信息", "最近错误"):
+    for col in ("周期", "状态", "标记", "最近成功", "连续失败", "产出/常态", "最新信息", "最近错误"):
         table.add_column(col)
     for row in health:
         usual = "—" if row["usual_yield"] is None else f"{row['usual_yield']:g}"
         last = "—" if row["last_yield"] is None else str(row["last_yield"])
         table.add_row(
-            row["key"], row["state"], "、".join(row["flags"]), _short(row["last_success_at"]),
+            row["key"], row["schedule"], row["state"], "、".join(row["flags"]), _short(row["last_success_at"]),
             str(row["consecutive_failures"]), f"{last}/{usual}", _short(row["newest_item_at"]),
             (row["last_error"] or "")[:40],
         )
