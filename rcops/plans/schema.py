@@ -1,7 +1,9 @@
 """Tier and response-plan definitions: the schema and its validation.
 
 A rules document has ``tiers`` (code, rank, name, colour, ``any_of`` rule groups)
-and ``plans`` (one per tier: ordered steps with role, deadline, notify, on_breach).
+and ``plans`` (one per tier: ordered steps with role, deadline, notify, on_breach,
+an optional ``checklist`` of items to tick, and ``daily: true`` for a step repeated
+once per calendar day while the incident is open, such as the follow-up report 续报).
 :func:`parse_rules` turns a dict (from YAML or the console) into validated
 :class:`Rules` or raises :class:`PlanValidationError` listing every problem.
 """
@@ -75,6 +77,11 @@ class StepDef:
     #: "detection": ``deadline_minutes`` after the incident was detected;
     #: "previous": after the previous step's deadline (YAML ``after_previous_minutes``)
     relative_to: str = "detection"
+    #: items the owner ticks before completing the task (YAML ``checklist: [item, …]``)
+    checklist: tuple[str, ...] = ()
+    #: one task per Asia/Shanghai calendar day while the incident is confirmed or being disposed of,
+    #: due ``deadline_minutes`` after it is created (YAML ``daily: true``)
+    daily: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,26 @@ def overlap_problems(tiers: list[TierDef]) -> list[str]:
                             f"等级 {b.code} 规则组 {j + 1}：凡满足它的信息也满足更高的等级 {high.code} 规则组 {i + 1}，"
                             f"该规则组永远不会生效（规则重叠），请调整条件")
     return problems
+
+
+def _checklist(where: str, value: Any, problems: list[str]) -> tuple[str, ...]:
+    """A step's checklist: a list of distinct, non-empty strings (at most 300 characters each)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append(f"{where}：checklist 应为检查事项的列表，如 [核实信息来源, 截图留证]，实际为 {value!r}")
+        return ()
+    items: list[str] = []
+    for k, item in enumerate(value, start=1):
+        if not isinstance(item, str) or not item.strip():
+            problems.append(f"{where}：checklist 第 {k} 项应为非空文字，实际为 {item!r}")
+        elif len(item.strip()) > 300:
+            problems.append(f"{where}：checklist 第 {k} 项过长（{len(item.strip())} 字，最多 300 字）")
+        elif item.strip() in items:
+            problems.append(f"{where}：checklist 第 {k} 项“{item.strip()}”重复")
+        else:
+            items.append(item.strip())
+    return tuple(items)
 
 
 def parse_rules(doc: Any) -> Rules:
@@ -250,8 +277,19 @@ def parse_rules(doc: Any) -> Rules:
             if not isinstance(notify, list) or any(n not in ROLES for n in notify):
                 problems.append(f"{swhere}：notify 只能包含已知角色，实际为 {notify!r}")
                 notify = []
+            checklist = _checklist(swhere, s.get("checklist", []), problems)
+            daily = s.get("daily", False)
+            if not isinstance(daily, bool):
+                problems.append(f"{swhere}：daily 只能是 true 或 false，实际为 {daily!r}")
+                daily = False
+            elif daily and relative_to == "previous":
+                problems.append(f"{swhere}：每日步骤（daily）的时限自每日生成任务起计算，请用 deadline_minutes，"
+                                "不能用 after_previous_minutes")
             steps.append(StepDef(str(title or ""), str(role), dl if isinstance(dl, int) else 0,
-                                 tuple(notify), str(s.get("on_breach", "") or ""), relative_to))
+                                 tuple(notify), str(s.get("on_breach", "") or ""), relative_to,
+                                 checklist, daily))
+        if sum(1 for st in steps if st.daily) > 1:
+            problems.append(f"{where}：最多只能有一个每日步骤（daily: true），每个事件每天只生成一项续报任务")
         plans.append(PlanDef(str(tier), str(p.get("name") or f"{tier} 级预案"), tuple(steps)))
     ptiers = [p.tier for p in plans]
     for c in {c for c in ptiers if ptiers.count(c) > 1}:

@@ -18,13 +18,13 @@ from .schema import PlanDef, Rules, StepDef, TierDef, parse_rules
 
 
 def _plan_signature(name: str, steps: list[StepDef] | tuple[StepDef, ...]) -> tuple:
-    return (name, tuple((s.title, s.role, s.deadline_minutes, tuple(s.notify), s.on_breach, s.relative_to)
-                        for s in steps))
+    return (name, tuple((s.title, s.role, s.deadline_minutes, tuple(s.notify), s.on_breach, s.relative_to,
+                         tuple(s.checklist), bool(s.daily)) for s in steps))
 
 
 def _stored_steps(plan: ResponsePlan) -> list[StepDef]:
-    return [StepDef(s.title, s.role, s.deadline_minutes, tuple(s.notify), s.on_breach, s.relative_to or "detection")
-            for s in plan.steps]
+    return [StepDef(s.title, s.role, s.deadline_minutes, tuple(s.notify), s.on_breach, s.relative_to or "detection",
+                    tuple(s.checklist or ()), bool(s.daily)) for s in plan.steps]
 
 
 def install_rules(session: Session, rules: Rules, actor: str) -> dict[str, int]:
@@ -62,7 +62,8 @@ def install_rules(session: Session, rules: Rules, actor: str) -> dict[str, int]:
         plan = ResponsePlan(tier_code=pd.tier, version=version, name=pd.name, is_current=True, created_by=actor)
         for i, s in enumerate(pd.steps, start=1):
             plan.steps.append(PlanStep(position=i, title=s.title, role=s.role, deadline_minutes=s.deadline_minutes,
-                                       notify=list(s.notify), on_breach=s.on_breach, relative_to=s.relative_to))
+                                       notify=list(s.notify), on_breach=s.on_breach, relative_to=s.relative_to,
+                                       checklist=list(s.checklist), daily=s.daily))
         session.add(plan)
         session.flush()
         record(session, actor, "response_plan", plan.id, "created", tier=pd.tier, version=version,
@@ -95,7 +96,8 @@ def current_rules(session: Session) -> Rules:
                 "steps": [{"title": s.title, "role": s.role,
                            ("after_previous_minutes" if s.relative_to == "previous" else "deadline_minutes"):
                                s.deadline_minutes,
-                           "notify": list(s.notify), "on_breach": s.on_breach} for s in plan.steps],
+                           "notify": list(s.notify), "on_breach": s.on_breach,
+                           "checklist": list(s.checklist or []), "daily": bool(s.daily)} for s in plan.steps],
             })
     return parse_rules(doc)
 

@@ -53,6 +53,7 @@ ACTIONS: dict[str, str] = {
     "mentions.search": "检索信息",
     "mentions.export": "导出信息",
     "users.manage": "管理用户与角色",
+    "roster.manage": "管理值班表",
     "audit.view": "查看审计日志",
     "status.view": "查看运行状态",
 }

@@ -24,6 +24,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text as sql_text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -282,6 +284,11 @@ class PlanStep(Base):
     relative_to: Mapped[str] = mapped_column(String(20), default="detection", server_default="detection")
     notify: Mapped[list[Any]] = mapped_column(default=list)
     on_breach: Mapped[str] = mapped_column(String(300), default="")
+    #: items the task's owner ticks off before completing it (copied to each task)
+    checklist: Mapped[list[Any]] = mapped_column(default=list, server_default=sql_text("'[]'"))
+    #: a daily step (续报): one task per Asia/Shanghai calendar day while the incident is open,
+    #: created by the scheduler's periodic check instead of when the plan is applied
+    daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     plan: Mapped[ResponsePlan] = relationship(back_populates="steps")
 

@@ -3,15 +3,19 @@ and analysis reports with their attachments.
 
 Escalations and notifications live in the store so that a restart of the
 scheduler process neither loses nor repeats them: an escalation is unique per
-(task, level), a notification unique per de-duplication key.
+(task, level), a notification unique per de-duplication key, a daily follow-up
+report (续报) unique per (incident, Asia/Shanghai calendar day).
+
+Also here: the duty roster (值班表) that names who owns a role's new tasks, and
+the checklist items of tasks (检查清单).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .models import Base, utcnow
@@ -120,3 +124,57 @@ class ReportAttachment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
     report: Mapped[AnalysisReport] = relationship(back_populates="attachments")
+
+
+class DutyShift(Base):
+    """Who is on duty for a role from ``starts_at`` to ``ends_at`` (值班表; UTC, end exclusive).
+
+    A task created for the role while the shift runs is assigned to ``username``;
+    when shifts overlap (a handover), the one that started last wins.
+    """
+
+    __tablename__ = "duty_shift"
+    __table_args__ = (Index("ix_duty_shift_role_time", "role", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    #: a plan role (rcops.plans.schema.ROLES), e.g. duty_officer
+    role: Mapped[str] = mapped_column(String(50))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskChecklistItem(Base):
+    """One item of a task's checklist, copied from its plan step, ticked by the task's owner."""
+
+    __tablename__ = "task_checklist_item"
+    __table_args__ = (UniqueConstraint("task_id", "position", name="uq_checklist_task_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    #: 1, 2, … in the order of the plan step's checklist
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(300))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    done_at: Mapped[datetime | None]
+
+
+class DailyFollowUp(Base):
+    """The follow-up report task (续报) of one incident for one Asia/Shanghai calendar day.
+
+    The unique key makes the scheduler's periodic check idempotent across repeated
+    runs, concurrent processes and restarts: at most one such task per incident and day.
+    """
+
+    __tablename__ = "daily_followup"
+    __table_args__ = (UniqueConstraint("incident_id", "day", name="uq_daily_followup_incident_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    #: the calendar day in Asia/Shanghai
+    day: Mapped[date] = mapped_column(Date)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

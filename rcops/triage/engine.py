@@ -5,13 +5,21 @@ new mentions, grades them against the tiers in force, groups them into
 incidents (a new mention of a known story attaches to its incident and
 refreshes its metrics), re-grades incidents that grew and applies the
 stronger plan's steps. Everything it changes is audited as ``system``.
+
+A plan step becomes a task owned by its role and, when the duty roster has
+someone on duty for that role at the task's creation time, by that user. Daily
+steps (the follow-up report 续报 of tiers Ⅰ and Ⅱ) are not created with the plan
+but by :func:`create_daily_followups`, which :func:`check_deadlines` runs on every
+scheduler tick: one task per incident per Asia/Shanghai calendar day while the
+incident is confirmed or being disposed of, unique in the store.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,15 +29,30 @@ from rcops.classifier.tiering import Grade, Signals, assign_tier, rank_of
 from rcops.plans.schema import TierDef
 from rcops.plans.store_io import current_plan, tier_defs
 from rcops.store.audit import record
-from rcops.store.models import Incident, IncidentState, Mention, PlanStep, Source, Task, TaskStatus, utcnow
+from rcops.store.models import (
+    Incident,
+    IncidentState,
+    Mention,
+    PlanStep,
+    ResponsePlan,
+    Source,
+    Task,
+    TaskStatus,
+    utcnow,
+)
+from rcops.store.models_disposal import DailyFollowUp, TaskChecklistItem
 
 from . import grouping
 from .escalation import fire_due_escalations, open_breach
 from .notify import NotifySettings
 from .lifecycle import OPEN_STATES
+from .roster import on_duty
 
 SYSTEM = "system"
 INCIDENT_TEXT_CHARS = 4000
+TZ = ZoneInfo("Asia/Shanghai")
+#: incident states in which daily follow-up reports (续报) are due
+FOLLOWUP_STATES = frozenset({IncidentState.confirmed.value, IncidentState.disposing.value})
 
 
 class Scorer(Protocol):
@@ -123,32 +146,52 @@ def incident_signals(session: Session, incident: Incident, now: datetime) -> Sig
     )
 
 
-def apply_plan(session: Session, incident: Incident, tier_code: str, actor: str = SYSTEM) -> int:
-    """Add the tasks of ``tier_code``'s current plan that the incident lacks; returns how many."""
+def new_task(session: Session, incident: Incident, step: PlanStep, due_at: datetime, now: datetime,
+             title: str | None = None) -> Task:
+    """One task of ``step`` for ``incident``: owned by the step's role and, when someone is on duty
+    for that role at ``now``, by that user; the step's checklist is copied to it."""
+    position = session.scalar(select(func.coalesce(func.max(Task.position), 0)).where(Task.incident_id == incident.id))
+    task = Task(
+        incident_id=incident.id,
+        plan_step_id=step.id,
+        position=(position or 0) + 1,
+        title=title or step.title,
+        role=step.role,
+        assignee=on_duty(session, step.role, now),
+        due_at=due_at,
+        status=TaskStatus.open.value,
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    for i, item in enumerate(step.checklist or [], start=1):
+        session.add(TaskChecklistItem(task_id=task.id, position=i, text=str(item), done=False))
+    if task.assignee:
+        record(session, SYSTEM, "task", task.id, "assigned", incident_id=incident.id, from_assignee=None,
+               to_assignee=task.assignee, note="按值班表自动指派")
+    return task
+
+
+def apply_plan(session: Session, incident: Incident, tier_code: str, actor: str = SYSTEM,
+               now: datetime | None = None) -> int:
+    """Add the tasks of ``tier_code``'s current plan that the incident lacks; returns how many.
+    Daily steps are left to :func:`create_daily_followups`."""
     plan = current_plan(session, tier_code)
     if plan is None:
         return 0
+    now = now or utcnow()
     incident.plan_id = plan.id
     have = {t.title for t in session.scalars(select(Task).where(Task.incident_id == incident.id))}
-    position = session.scalar(select(func.coalesce(func.max(Task.position), 0)).where(Task.incident_id == incident.id))
     created = 0
     previous_due = incident.detected_at
     for step in plan.steps:
+        if step.daily:
+            continue
         base = previous_due if step.relative_to == "previous" else incident.detected_at
         due_at = previous_due = base + timedelta(minutes=step.deadline_minutes)
         if step.title in have:
             continue
-        position += 1
-        task = Task(
-            incident_id=incident.id,
-            plan_step_id=step.id,
-            position=position,
-            title=step.title,
-            role=step.role,
-            due_at=due_at,
-            status=TaskStatus.open.value,
-        )
-        session.add(task)
+        new_task(session, incident, step, due_at, now)
         created += 1
     session.flush()
     record(session, actor, "incident", incident.id, "plan_applied", tier=tier_code, plan_id=plan.id,
@@ -230,11 +273,59 @@ def process_pending(session: Session, scorer: Scorer, window_hours: int = 72, th
     return result
 
 
+def local_day(at: datetime) -> date:
+    """The Asia/Shanghai calendar day of an aware datetime."""
+    return at.astimezone(TZ).date()
+
+
+def _daily_step(session: Session, incident: Incident) -> PlanStep | None:
+    """The daily step of the plan the incident is handled under (its current tier's plan if the tier
+    changed since), or None."""
+    plan = session.get(ResponsePlan, incident.plan_id) if incident.plan_id else None
+    if plan is None or plan.tier_code != incident.tier_code:
+        plan = current_plan(session, incident.tier_code)
+    if plan is None:
+        return None
+    return next((s for s in plan.steps if s.daily), None)
+
+
+def create_daily_followups(session: Session, now: datetime | None = None) -> int:
+    """Create today's follow-up report task (续报) of every confirmed or disposing incident whose plan
+    has a daily step, once per incident and Asia/Shanghai calendar day; returns how many were created.
+
+    Idempotent: a repeated run, a restart or a second scheduler process finds the day's row in
+    ``daily_followup`` (unique per incident and day) and creates nothing more.
+    """
+    now = now or utcnow()
+    day = local_day(now)
+    done_today = select(DailyFollowUp.incident_id).where(DailyFollowUp.day == day)
+    incidents = session.scalars(
+        select(Incident).where(Incident.state.in_(FOLLOWUP_STATES), Incident.id.not_in(done_today))
+        .order_by(Incident.id)
+    ).all()
+    created = 0
+    for incident in incidents:
+        step = _daily_step(session, incident)
+        if step is None:
+            continue
+        task = new_task(session, incident, step, now + timedelta(minutes=step.deadline_minutes), now,
+                        title=f"{step.title}（{day.month}月{day.day}日）")
+        session.add(DailyFollowUp(incident_id=incident.id, day=day, task_id=task.id, created_at=now))
+        session.flush()  # the unique key refuses a second row for the day
+        record(session, SYSTEM, "incident", incident.id, "followup_created", task_id=task.id, day=day.isoformat(),
+               due_at=task.due_at.isoformat(), assignee=task.assignee)
+        incident.updated_at = now
+        created += 1
+    return created
+
+
 def check_deadlines(session: Session, now: datetime | None = None, notify_settings: NotifySettings | None = None) -> int:
-    """Flag open tasks past their deadline once each, record the escalation (督办) in the store
-    and queue its notifications; fire pending escalations whose time has come."""
+    """Create the day's follow-up report tasks (续报); flag open tasks past their deadline once each,
+    record the escalation (督办) in the store and queue its notifications; fire pending escalations
+    whose time has come. Returns the number of tasks newly flagged overdue."""
     now = now or utcnow()
     cfg = notify_settings or NotifySettings()
+    create_daily_followups(session, now)
     overdue = session.scalars(
         select(Task)
         .join(Incident, Task.incident_id == Incident.id)

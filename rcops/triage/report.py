@@ -1,7 +1,7 @@
 """The incident analysis report (舆情分析报告): draft, edit, submit, archive, correct, verify, export.
 
 ``draft_report`` gathers the incident's data (timeline, volume per hour as a PNG
-chart, sources and first source, risk and category mix, tier history with its
+chart, sources and first source, sentiment mix, risk and category mix, tier history with its
 explanations, tasks against deadlines, outcome) and renders the administrator's
 Jinja2 template (default: ``templates/report.html.j2``). The operator edits the
 HTML and submits it (incident → reported); the administrator archives it
@@ -47,6 +47,11 @@ CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 CHART = "volume.png"
 FORMATS = ("html", "pdf", "docx")
 
+#: Sentiment of a mention from its risk score (the classifier's probability that it is negative):
+#: (label, lowest score of the band), gravest first. 0.6 is the default plans' lowest tier threshold.
+SENTIMENT_BANDS: tuple[tuple[str, float], ...] = (("负面", 0.6), ("中性", 0.3), ("正面", 0.0))
+SENTIMENT_NOTE = "按模型风险分（负面概率）划分：≥0.6 为负面，0.3–0.6 为中性，<0.3 为正面"
+
 
 class ReportSettings(BaseSettings):
     """``RCOPS_REPORT_TEMPLATE``: the administrator's Jinja2 template (empty: the default one)."""
@@ -77,6 +82,7 @@ ACTION_LABELS = {
     "report_archived": "归档分析报告", "commented": "批注任务", "merged": "并入其他事件", "merged_into": "并入目标事件",
     "split": "拆出新事件", "split_from": "由其他事件拆出", "notify_target_invalid": "通知对象配置有误",
     "notify_config_error": "通知配置文件有误", "downgrade_requested": "申请降级（待审批）", "downgrade_rejected": "驳回降级申请",
+    "checklist_ticked": "勾选检查事项", "checklist_unticked": "取消勾选检查事项", "followup_created": "生成当日续报任务",
 }
 
 
@@ -101,7 +107,29 @@ def _event_text(e: AuditEvent, tasks: dict[str, str]) -> str:
         label += f" → {d.get('to_assignee', '')}"
     if e.action == "completed" and d.get("note"):
         label += f"（{d['note']}）"
+    if e.action == "completed" and d.get("forced"):
+        label += f"（强制完成，未勾选 {len(d.get('unticked') or [])} 项检查事项）"
+    if e.action in ("checklist_ticked", "checklist_unticked"):
+        label += f"（第 {d.get('index')} 项：{d.get('item', '')}）"
+    if e.action == "followup_created":
+        label += f"（{d.get('day', '')}）"
     return label
+
+
+def sentiment_of(risk_score: float | None) -> str:
+    """负面 / 中性 / 正面 from a mention's risk score (未评分 when it has none)."""
+    if risk_score is None:
+        return "未评分"
+    return next(label for label, low in SENTIMENT_BANDS if risk_score >= low)
+
+
+def sentiment_mix(scores: list[float | None]) -> list[dict[str, Any]]:
+    """Counts and shares of negative, neutral and positive mentions (and unscored ones, if any)."""
+    counts = Counter(sentiment_of(r) for r in scores)
+    labels = [label for label, _ in SENTIMENT_BANDS] + (["未评分"] if counts.get("未评分") else [])
+    total = len(scores)
+    return [{"label": label, "count": counts.get(label, 0),
+             "share": f"{counts.get(label, 0) / total:.1%}" if total else "—"} for label in labels]
 
 
 def _explain(expl: dict[str, Any] | None) -> str:
@@ -242,6 +270,8 @@ def report_context(session: Session, incident: Incident) -> dict[str, Any]:
                          "title": first[0].title, "url": first[0].url} if first
         else {"name": "—", "at": "—", "title": "—", "url": ""},
         "sources": sources,
+        "sentiment_mix": sentiment_mix([m.risk_score for m, _ in mentions]),
+        "sentiment_note": SENTIMENT_NOTE,
         "risk_mix": sorted(bands.items()),
         "category_mix": cats.most_common(),
         "tier_history": tier_history(session, incident.id),

@@ -33,6 +33,7 @@ from rcops.store.models import (
     TaskStatus,
     utcnow,
 )
+from rcops.store.models_disposal import TaskChecklistItem
 
 from .engine import apply_plan
 from .escalation import cancel_pending
@@ -190,7 +191,50 @@ def dismiss(session: Session, incident_id: int, actor: str, reason: str, expecte
     return incident
 
 
-def complete_task(session: Session, task_id: int, actor: str, note: str = "") -> Task:
+def task_checklist(session: Session, task_id: int) -> list[TaskChecklistItem]:
+    """The checklist items of a task, in order (position 1, 2, …)."""
+    return list(session.scalars(
+        select(TaskChecklistItem).where(TaskChecklistItem.task_id == task_id).order_by(TaskChecklistItem.position)
+    ))
+
+
+def tick_checklist_item(session: Session, actor: str, task_id: int, index: int, done: bool = True,
+                        expected_version: int | None = None) -> TaskChecklistItem:
+    """Tick (or, with ``done=False``, untick) item ``index`` (1-based, as shown) of a task's checklist.
+
+    ``expected_version`` is the incident's ``row_version`` the user saw; a tick is a change of the
+    incident, so it bumps that version as completing a task does.
+    """
+    require(session, actor, "task.complete")
+    task = session.get(Task, task_id)
+    if task is None:
+        raise TaskNotFound(f"找不到编号为 {task_id} 的任务")
+    incident = get_incident(session, task.incident_id, expected_version)
+    if task.status != TaskStatus.open.value:
+        raise InvalidAction(f"任务“{task.title}”已结束（{task.status}），不能再勾选检查事项")
+    if incident.state not in OPEN_STATES:
+        raise InvalidAction("事件已结束处置，不能再勾选检查事项")
+    items = task_checklist(session, task.id)
+    if not items:
+        raise InvalidAction(f"任务“{task.title}”没有检查清单")
+    if isinstance(index, bool) or not 1 <= index <= len(items):
+        raise InvalidAction(f"任务“{task.title}”的检查事项序号应为 1 到 {len(items)}，实际为 {index}")
+    item = items[index - 1]
+    if item.done == done:
+        return item  # already as asked: nothing changes, nothing is recorded
+    now = utcnow()
+    item.done = done
+    item.done_by, item.done_at = (actor, now) if done else (None, None)
+    record(session, actor, "task", task.id, "checklist_ticked" if done else "checklist_unticked",
+           incident_id=task.incident_id, index=index, item=item.text)
+    incident.updated_at = now
+    session.flush()
+    return item
+
+
+def complete_task(session: Session, task_id: int, actor: str, note: str = "", force: bool = False) -> Task:
+    """Complete a task. A task with unticked checklist items is refused unless ``force`` with a ``note``
+    saying why (recorded in the audit trail with the items skipped)."""
     require(session, actor, "task.complete")
     task = session.get(Task, task_id)
     if task is None:
@@ -201,14 +245,23 @@ def complete_task(session: Session, task_id: int, actor: str, note: str = "") ->
     assert incident is not None
     if incident.state not in OPEN_STATES:
         raise InvalidAction("事件已结束处置，不能再完成任务")
+    unticked = [f"{i.position}. {i.text}" for i in task_checklist(session, task.id) if not i.done]
+    if unticked and not force:
+        raise InvalidAction(
+            f"任务“{task.title}”还有 {len(unticked)} 项检查事项未勾选：{'；'.join(unticked)}。"
+            f"请逐项勾选（rcops task tick {task.id} 序号）后再完成；确需跳过的，请强制完成并填写说明"
+        )
+    if unticked and not note.strip():
+        raise InvalidAction(f"强制完成任务“{task.title}”须填写说明（为何跳过未勾选的 {len(unticked)} 项检查事项）")
     now = utcnow()
     task.status = TaskStatus.done.value
     task.completed_at = now
     task.completed_by = actor
     if note:
         task.note = (task.note + "\n" if task.note else "") + note
+    extra: dict[str, Any] = {"forced": True, "unticked": unticked} if unticked else {}
     record(session, actor, "task", task.id, "completed", incident_id=task.incident_id, note=note,
-           on_time=now <= task.due_at)
+           on_time=now <= task.due_at, **extra)
     cancel_pending(session, task.incident_id, actor, "任务已完成", task_id=task.id)
     # a task change is a change of the incident: bump its version so stale screens notice
     incident.updated_at = now

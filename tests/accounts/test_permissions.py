@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from rcops.operations import accounts
 from rcops.plans.schema import load_rules_file
 from rcops.plans.store_io import install_rules
 from rcops.store.access import MATRIX, PermissionDenied, allowed, require
-from rcops.store.models import AuditEvent, Incident, Task
-from rcops.triage import report, service
+from rcops.store.models import AuditEvent, Incident, Task, utcnow
+from rcops.triage import report, roster, service
 from tests.dashboard.conftest import TITLE_II, populate
 
 ROLES = ["admin", "operator", "institution", "auditor"]
@@ -48,6 +49,8 @@ CALLS: dict[str, Callable[[Session, int, str], Any]] = {
     "users.manage": lambda s, i, a: accounts.create_user(s, "newcomer", "operator", "long-enough-pw", actor=a),
     "report.write": lambda s, i, a: report.draft_report(s, _resolved(s, i), a),
     "report.archive": lambda s, i, a: report.archive_report(s, _submitted_report(s, i), a),
+    "roster.manage": lambda s, i, a: roster.add_shift(s, a, "李四", "duty_officer", utcnow(),
+                                                      utcnow() + timedelta(hours=8)),
 }
 
 
@@ -93,6 +96,8 @@ def test_the_matrix_is_what_the_roles_mean() -> None:
     assert allowed("operator", "report.write") and not allowed("operator", "report.archive")
     assert allowed("admin", "report.archive") and not allowed("institution", "report.write")
     assert not allowed("institution", "mentions.export") and allowed("auditor", "audit.view")
+    # only the administrator keeps the duty roster
+    assert [r for r in ROLES if allowed(r, "roster.manage")] == ["admin"]
 
 
 def test_unknown_or_deactivated_names_and_system_judgements_are_refused(world) -> None:

@@ -131,3 +131,52 @@ def test_step_deadline_relative_to_the_previous_step(session_factory):
         assert dues == [timedelta(minutes=m) for m in (1440, 2880, 4320, 4440, 4500)]
         install_rules(s, rules, "admin")  # unchanged: no new version
         assert current_plan(s, "IV").version == 1
+
+
+def test_default_plans_carry_checklists_and_a_daily_followup_for_tiers_i_and_ii():
+    rules = load_rules_file()
+    daily = {t.code: [s.title for s in rules.plan(t.code).steps if s.daily] for t in rules.tiers}
+    assert daily == {"I": ["续报：报送当日处置进展"], "II": ["续报：报送当日处置进展"], "III": [], "IV": []}
+    tier_i = {s.title: s.checklist for s in rules.plan("I").steps}
+    assert {"核实信息来源与首发时间", "通知法务"} <= set(tier_i["书面快报（初报）报送管理方"])
+    assert any(item.startswith("截图留证") for item in tier_i["书面快报（初报）报送管理方"])
+    assert tier_i["电话报告管理方分管负责人"] == ()  # a phone call: nothing to tick
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["plans"][0]["steps"][1].update(checklist="核实信息来源"), "checklist 应为检查事项的列表"),
+        (lambda d: d["plans"][0]["steps"][1].update(checklist=["核实信息来源", ""]), "checklist 第 2 项应为非空文字"),
+        (lambda d: d["plans"][0]["steps"][1].update(checklist=[{"item": "截图"}]), "checklist 第 1 项应为非空文字"),
+        (lambda d: d["plans"][0]["steps"][1].update(checklist=["截图留证", "截图留证 "]), "第 2 项“截图留证”重复"),
+        (lambda d: d["plans"][0]["steps"][1].update(checklist=["长" * 301]), "过长"),
+        (lambda d: d["plans"][0]["steps"][1].update(daily="yes"), "daily 只能是 true 或 false"),
+        (lambda d: d["plans"][0]["steps"][1].update(daily=True), "最多只能有一个每日步骤"),
+        (lambda d: d["plans"][3]["steps"][1].update(daily=True, after_previous_minutes=60,
+                                                    deadline_minutes=None), "不能用 after_previous_minutes"),
+    ],
+)
+def test_bad_checklists_and_daily_steps_are_refused_in_chinese(mutate, message):
+    doc = default_doc()
+    mutate(doc)
+    with pytest.raises(PlanValidationError) as err:
+        parse_rules(doc)
+    assert message in str(err.value)
+
+
+def test_checklists_and_daily_steps_round_trip_through_the_store_and_version_the_plan(session_factory):
+    from tests.triage.test_roster import seed_users
+
+    rules = load_rules_file()
+    with session_factory.begin() as s:
+        seed_users(s, {"admin": "admin"})
+        install_rules(s, rules, "admin")
+        assert current_rules(s).plans == rules.plans
+        step = next(st for st in current_plan(s, "I").steps if st.daily)
+        assert step.title == "续报：报送当日处置进展" and len(step.checklist) == 3
+    doc = default_doc()
+    doc["plans"][2]["steps"][0]["checklist"] = ["核实信息来源"]  # tier III: only the checklist changes
+    with session_factory.begin() as s:
+        assert install_rules(s, parse_rules(doc), "admin") == {"tiers": 0, "plans": 1}
+        assert current_plan(s, "III").version == 2 and current_plan(s, "III").steps[0].checklist == ["核实信息来源"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -18,6 +19,7 @@ from rcops.triage.engine import process_pending
 from rcops.triage.exceptions import IllegalTransition, InvalidAction
 
 from .test_engine import STORY, WordScorer, add_mention, db  # noqa: F401
+from .test_roster import world  # noqa: F401  (fixture: accounts, default rules, one source)
 
 
 def resolved_incident(db):  # noqa: F811
@@ -171,3 +173,32 @@ def test_reopened_incident_keeps_consistent_state_and_history(db):  # noqa: F811
         assert actions == ["state:confirmed", "state:disposing", "state:resolved", "state:disposing", "state:resolved"]
         with pytest.raises(IllegalTransition):
             service.dismiss(s, inc_id, "op1", reason="误报")
+
+
+def test_sentiment_mix_is_shown_apart_from_the_category_mix(world):  # noqa: F811
+    """Negative / neutral / positive counts and shares, from the mentions' risk scores, in a section of their own."""
+    from rcops.store.models import Mention
+
+    assert [x["label"] for x in rp.sentiment_mix([0.95, 0.6, 0.59, 0.3, 0.29, 0.0])] == ["负面", "中性", "正面"]
+    assert [x["count"] for x in rp.sentiment_mix([0.95, 0.6, 0.59, 0.3, 0.29, 0.0])] == [2, 2, 2]
+    assert rp.sentiment_mix([0.9, None])[-1] == {"label": "未评分", "count": 1, "share": "50.0%"}
+    with world.begin() as s:
+        t0 = utcnow() - timedelta(hours=3)
+        for n in range(1, 4):
+            add_mention(s, n, "村镇银行泄露客户信息", ("转发 " * n) + STORY, when=t0 + timedelta(minutes=n))
+        process_pending(s, WordScorer())
+        inc_id = s.scalars(select(Incident.id)).one()
+        ms = s.scalars(select(Mention).where(Mention.incident_id == inc_id).order_by(Mention.id)).all()
+        assert len(ms) == 3
+        ms[1].risk_score, ms[2].risk_score = 0.45, 0.1  # e.g. a neutral repost and a positive clarification
+        ms[0].category = ms[1].category = "信息泄露/隐私"
+        service.confirm_tier(s, inc_id, "op1")
+        service.start_disposal(s, inc_id, "op1")
+        service.resolve(s, inc_id, "op1")
+        html = rp.draft_report(s, inc_id, "op1").content_html
+    section = html[html.index("五、情感倾向"):html.index("六、风险与类别构成")]
+    rows = re.findall(r"<tr><td>(.+?)</td><td>(\d+)</td><td>(.+?)</td></tr>", section)
+    assert rows == [("负面", "1", "33.3%"), ("中性", "1", "33.3%"), ("正面", "1", "33.3%")]
+    assert "负面概率" in section and "信息泄露/隐私" not in section  # categories stay in their own table
+    categories = html[html.index("六、风险与类别构成"):html.index("七、分级研判过程")]
+    assert "<td>信息泄露/隐私</td><td>2</td>" in categories

@@ -3,7 +3,9 @@
     rcops incidents [--state S] [--json]
     rcops incident ID [--json]                      (same as ``rcops incident show ID``)
     rcops incident confirm ID [--tier T --reason R] / dispose ID / resolve ID / dismiss ID --reason R / reopen ID --reason R
-    rcops incident assign TASK_ID USER / complete TASK_ID [--note N] / comment TASK_ID TEXT
+    rcops incident assign TASK_ID USER / complete TASK_ID [--note N] [--force] / comment TASK_ID TEXT
+    rcops task tick TASK_ID INDEX [--undo]          tick an item of a task's checklist (1-based)
+    rcops roster [--json] / roster add USER --role R --from T --to T / roster remove ID   duty roster (值班表)
     rcops incident approve-downgrade ID [--reject] / merge TARGET SOURCE... --reason R / split ID MENTION... --reason R
     rcops incident report ID [--template FILE]     draft the analysis report
     rcops incident submit|archive|verify|correct REPORT_ID, export REPORT_ID --format pdf --out FILE
@@ -117,7 +119,9 @@ def incident_detail(session: Any, incident_id: int) -> dict[str, Any]:
             {"id": t.id, "position": t.position, "title": t.title, "role": t.role, "role_label": ROLES.get(t.role, t.role),
              "assignee": t.assignee, "status": t.status, "due_at": _local(t.due_at),
              "completed_at": _local(t.completed_at), "completed_by": t.completed_by, "note": t.note,
-             "overdue": t.overdue_flagged_at is not None}
+             "overdue": t.overdue_flagged_at is not None,
+             "checklist": [{"index": i.position, "text": i.text, "done": i.done, "done_by": i.done_by,
+                            "done_at": _local(i.done_at)} for i in service.task_checklist(session, t.id)]}
             for t in inc.tasks
         ],
         "escalations": [
@@ -191,15 +195,23 @@ def show(incident_id: int, as_json: AsJson = False) -> None:
     for h in d["tier_history"]:
         out.print(f"  {h['at']} {h['actor']}：{h['change']}　依据：{h['why']}")
     t = Table(title="任务（时限为北京时间）")
-    for col in ("任务号", "任务", "责任", "负责人", "时限", "状态", "完成"):
+    for col in ("任务号", "任务", "责任", "负责人", "时限", "状态", "检查清单", "完成"):
         t.add_column(col)
     for task in d["tasks"]:
         status = {"open": "待办", "done": "已完成", "cancelled": "已取消"}.get(task["status"], task["status"])
         if task["overdue"] and task["status"] == "open":
             status += "（已超时）"
+        items = task["checklist"]
+        ticks = f"{sum(i['done'] for i in items)}/{len(items)}" if items else "—"
         t.add_row(str(task["id"]), task["title"], task["role_label"], task["assignee"] or "—", task["due_at"], status,
-                  f"{task['completed_at']} {task['completed_by']}" if task["completed_at"] else "—")
+                  ticks, f"{task['completed_at']} {task['completed_by']}" if task["completed_at"] else "—")
     out.print(t)
+    for task in d["tasks"]:
+        if task["checklist"] and task["status"] == "open":
+            out.print(f"任务 {task['id']}“{task['title']}”检查清单：")
+            for i in task["checklist"]:
+                out.print(f"  [{'x' if i['done'] else ' '}] {i['index']}. {i['text']}"
+                          + (f"（{i['done_by']} {i['done_at']}）" if i["done"] else ""))
     mt = Table(title="相关信息")
     for col in ("时间", "来源", "标题", "传播量", "风险分"):
         mt.add_column(col)
@@ -316,12 +328,13 @@ def assign(task_id: int, user: str, actor: Actor = "cli", note: Annotated[str, t
 
 @incident_app.command("complete")
 def complete(task_id: int, actor: Actor = "cli", note: Annotated[str, typer.Option("--note")] = "",
+             force: Annotated[bool, typer.Option("--force", help="检查清单未全部勾选时强制完成（须用 --note 说明理由）")] = False,
              as_json: AsJson = False) -> None:
-    """完成任务（可附说明）。"""
+    """完成任务（可附说明）；有检查清单的任务须先逐项勾选（rcops task tick）。"""
     from rcops.triage.service import complete_task
 
     with _session() as s:
-        t = complete_task(s, task_id, actor, note=note)
+        t = complete_task(s, task_id, actor, note=note, force=force)
         on_time = t.completed_at is not None and t.completed_at <= t.due_at
         data = {"task_id": t.id, "incident_id": t.incident_id, "completed_at": _local(t.completed_at), "on_time": on_time}
     _done(f"任务 {task_id} 已完成（{'按时' if on_time else '超时'}）", data, as_json)
@@ -562,9 +575,102 @@ def rules_show(as_json: AsJson = False) -> None:
             out.print(f"  - {st['title']}（{ROLES.get(st['role'], st['role'])}）{rel} {st['deadline_minutes']} 分钟")
 
 
+task_app = typer.Typer(help="处置任务：勾选检查清单", no_args_is_help=True)
+
+
+@task_app.command("tick")
+def task_tick(task_id: int, index: Annotated[int, typer.Argument(help="检查事项序号（从 1 起，见 rcops incident ID）")],
+              undo: Annotated[bool, typer.Option("--undo", help="取消勾选")] = False,
+              actor: Actor = "cli", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
+    """勾选（或 --undo 取消勾选）任务检查清单中的一项。"""
+    from rcops.triage.service import task_checklist, tick_checklist_item
+
+    with _session() as s:
+        item = tick_checklist_item(s, actor, task_id, index, done=not undo, expected_version=expect_version)
+        items = task_checklist(s, task_id)
+        data = {"task_id": task_id, "index": item.position, "text": item.text, "done": item.done,
+                "ticked": sum(i.done for i in items), "total": len(items)}
+    _done(f"任务 {task_id} 检查事项 {data['index']}“{data['text']}”已{'勾选' if data['done'] else '取消勾选'}"
+          f"（已完成 {data['ticked']}/{data['total']} 项）", data, as_json)
+
+
+roster_app = typer.Typer(help="值班表（管理方）：某角色在某时段由谁值班；新任务按值班表指派负责人")
+
+
+def _when(text: str, what: str) -> Any:
+    """A time typed by the user: ISO 8601; without an offset it is read as Beijing time."""
+    from datetime import datetime
+
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("T", " "))
+    except ValueError:
+        err.print(f"[bold red]错误：[/]{what} {text!r} 不是有效时间，请写作 2026-12-04 08:00（北京时间）")
+        raise typer.Exit(code=1) from None
+    return dt.replace(tzinfo=TZ) if dt.tzinfo is None else dt
+
+
+def _shift_data(sh: Any) -> dict[str, Any]:
+    from rcops.plans.schema import ROLES
+
+    return {"id": sh.id, "username": sh.username, "role": sh.role, "role_label": ROLES.get(sh.role, sh.role),
+            "starts_at": _local(sh.starts_at), "ends_at": _local(sh.ends_at), "created_by": sh.created_by}
+
+
+@roster_app.callback(invoke_without_command=True)
+def roster_list(ctx: typer.Context,
+                show_all: Annotated[bool, typer.Option("--all", help="包括已结束的值班")] = False,
+                as_json: AsJson = False) -> None:
+    """值班表：当前及以后的值班（--all 包括已结束的），时间为北京时间。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rcops.store.models import utcnow
+    from rcops.triage.roster import list_shifts
+
+    with _session(write=False) as s:
+        rows = [_shift_data(sh) for sh in list_shifts(s, since=None if show_all else utcnow())]
+    if as_json:
+        _print_json(rows)
+        return
+    t = Table(title=f"值班表（{len(rows)} 条，北京时间）")
+    for col in ("编号", "值班人员", "角色", "开始", "结束", "登记人"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["id"]), r["username"], r["role_label"], r["starts_at"], r["ends_at"], r["created_by"])
+    out.print(t)
+
+
+@roster_app.command("add")
+def roster_add(user: str,
+               role: Annotated[str, typer.Option("--role", help="预案角色，如 duty_officer（值班员）、analyst（舆情分析员）")],
+               start: Annotated[str, typer.Option("--from", help="开始时间，如 2026-12-04 08:00（北京时间）")],
+               end: Annotated[str, typer.Option("--to", help="结束时间（不含），如 2026-12-04 20:00")],
+               actor: Actor = "cli", as_json: AsJson = False) -> None:
+    """排班：某用户在某时段担任某角色的值班。"""
+    from rcops.triage.roster import add_shift
+
+    starts_at, ends_at = _when(start, "开始时间"), _when(end, "结束时间")
+    with _session() as s:
+        data = _shift_data(add_shift(s, actor, user, role, starts_at, ends_at))
+    _done(f"已排班 {data['id']}：{data['username']} 担任{data['role_label']}，{data['starts_at']} 至 {data['ends_at']}",
+          data, as_json)
+
+
+@roster_app.command("remove")
+def roster_remove(shift_id: int, actor: Actor = "cli", reason: Annotated[str, typer.Option("--reason")] = "",
+                  as_json: AsJson = False) -> None:
+    """撤销一条值班（已指派的任务不变）。"""
+    from rcops.triage.roster import remove_shift
+
+    with _session() as s:
+        data = _shift_data(remove_shift(s, actor, shift_id, reason=reason))
+    _done(f"已撤销值班 {shift_id}（{data['username']}，{data['role_label']}）", data, as_json)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(rules_app, name="rules")
     app.command("incidents")(list_incidents_cmd)
     app.add_typer(incident_app, name="incident")
+    app.add_typer(task_app, name="task")
+    app.add_typer(roster_app, name="roster")
     app.command("escalate")(escalate)
     app.command("notifications")(notifications)
