@@ -167,6 +167,7 @@ class DailyFollowUp(Base):
 
     The unique key makes the scheduler's periodic check idempotent across repeated
     runs, concurrent processes and restarts: at most one such task per incident and day.
+    The row is claimed first (``task_id`` still empty) and the task created afterwards.
     """
 
     __tablename__ = "daily_followup"
@@ -176,5 +177,5 @@ class DailyFollowUp(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     #: the calendar day in Asia/Shanghai
     day: Mapped[date] = mapped_column(Date)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rcops.classifier.grading import annotate_scored, mention_fields
@@ -289,6 +289,22 @@ def _daily_step(session: Session, incident: Incident) -> PlanStep | None:
     return next((s for s in plan.steps if s.daily), None)
 
 
+def claim_followup_day(session: Session, incident_id: int, day: date, now: datetime) -> int | None:
+    """Claim ``day`` for the incident's follow-up report: the new ``daily_followup`` row's id, or None
+    when the day is taken already (by an earlier run or, at the same moment, another scheduler process).
+    ``INSERT … ON CONFLICT DO NOTHING``: losing the race is no error and leaves the transaction usable."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
+        raise NotImplementedError(dialect)
+    stmt = (insert(DailyFollowUp).values(incident_id=incident_id, day=day, task_id=None, created_at=now)
+            .on_conflict_do_nothing(index_elements=["incident_id", "day"]).returning(DailyFollowUp.id))
+    return session.execute(stmt).scalar()
+
+
 def create_daily_followups(session: Session, now: datetime | None = None) -> int:
     """Create today's follow-up report task (续报) of every confirmed or disposing incident whose plan
     has a daily step, once per incident and Asia/Shanghai calendar day; returns how many were created.
@@ -308,10 +324,12 @@ def create_daily_followups(session: Session, now: datetime | None = None) -> int
         step = _daily_step(session, incident)
         if step is None:
             continue
+        claimed = claim_followup_day(session, incident.id, day, now)
+        if claimed is None:
+            continue
         task = new_task(session, incident, step, now + timedelta(minutes=step.deadline_minutes), now,
                         title=f"{step.title}（{day.month}月{day.day}日）")
-        session.add(DailyFollowUp(incident_id=incident.id, day=day, task_id=task.id, created_at=now))
-        session.flush()  # the unique key refuses a second row for the day
+        session.execute(update(DailyFollowUp).where(DailyFollowUp.id == claimed).values(task_id=task.id))
         record(session, SYSTEM, "incident", incident.id, "followup_created", task_id=task.id, day=day.isoformat(),
                due_at=task.due_at.isoformat(), assignee=task.assignee)
         incident.updated_at = now

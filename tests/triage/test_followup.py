@@ -12,7 +12,7 @@ from rcops.store.db import make_engine, make_sessionmaker
 from rcops.store.models import AuditEvent, Incident, Task
 from rcops.store.models_disposal import DailyFollowUp
 from rcops.triage import roster, service
-from rcops.triage.engine import check_deadlines, create_daily_followups, process_pending
+from rcops.triage.engine import check_deadlines, claim_followup_day, create_daily_followups, process_pending
 from rcops.triage.exceptions import ConcurrentUpdate, InvalidAction
 
 from .test_engine import STORY, WordScorer, add_mention
@@ -174,3 +174,19 @@ def test_followups_stop_when_resolved_or_dismissed_and_only_tiers_with_a_daily_s
         service.confirm_tier(s, fresh, "op1")
         service.dismiss(s, fresh, "op1", reason="旧闻")
         assert create_daily_followups(s, now=day[3]) == 0
+
+
+def test_a_day_claimed_meanwhile_by_another_scheduler_process_is_skipped_without_error(world):  # noqa: F811
+    inc_id = incident(world)
+    now = datetime(2026, 12, 5, 9, 0, tzinfo=BEIJING).astimezone(timezone.utc)
+    with world.begin() as other_process:
+        assert claim_followup_day(other_process, inc_id, now.astimezone(BEIJING).date(), now) is not None
+    with world.begin() as s:
+        # this process read its candidates before the other committed: its claim finds the day taken
+        assert claim_followup_day(s, inc_id, now.astimezone(BEIJING).date(), now) is None
+        # no error was raised, so the transaction goes on (PostgreSQL would refuse every statement after one)
+        assert create_daily_followups(s, now) == 0
+        check_deadlines(s, now=now)
+    with world() as s:
+        rows = s.scalars(select(DailyFollowUp).where(DailyFollowUp.incident_id == inc_id)).all()
+        assert [(r.day.isoformat(), r.task_id) for r in rows] == [("2026-12-05", None)]

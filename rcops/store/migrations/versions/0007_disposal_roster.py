@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), sa.ForeignKey("incident.id"), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("task_id", sa.Integer(), sa.ForeignKey("task.id"), nullable=False),
+        sa.Column("task_id", sa.Integer(), sa.ForeignKey("task.id"), nullable=True),
         sa.Column("created_at", UTC, nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("incident_id", "day", name="uq_daily_followup_incident_day"),
