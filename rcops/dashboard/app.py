@@ -26,6 +26,9 @@ else:
         st.Page("views/alerts.py", title="预警台", icon=":material/notifications_active:", default=True),
         st.Page("views/incident.py", title="事件详情", icon=":material/assignment:"),
     ]
+    if common.can("incident.view"):
+        pages.append(st.Page("views/reports.py", title="报告", icon=":material/description:"))
+    pages.append(st.Page("views/stats.py", title="统计", icon=":material/bar_chart:"))
     if common.can("mentions.search"):
         pages.append(st.Page("views/search.py", title="信息检索", icon=":material/search:"))
     pages.append(st.Page("views/schemes.py", title="监测方案", icon=":material/manage_search:"))
@@ -34,6 +37,7 @@ else:
     pages.append(st.Page("views/status.py", title="运行状态", icon=":material/monitor_heart:"))
     if common.can("users.manage") or common.can("audit.view"):
         pages.append(st.Page("views/system.py", title="系统", icon=":material/admin_panel_settings:"))
+    pages.append(st.Page("views/account.py", title="账户", icon=":material/account_circle:"))
     page = st.navigation(pages)
     common.render_sidebar()
 page.run()

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from rcops.crawlers.exceptions import CrawlerError
 from rcops.operations import accounts
 from rcops.plans.schema import ROMAN, TierDef
 from rcops.store.access import ROLES, PermissionDenied, allowed
@@ -214,7 +215,7 @@ def run_action(action: Callable[[Session, str], Any], success: str) -> bool:
         st.session_state.pop("auth_user", None)
         st.session_state["auth_notice"] = str(exc)
         return False
-    except (TriageError, PermissionDenied, accounts.AccountError) as exc:
+    except (TriageError, PermissionDenied, accounts.AccountError, CrawlerError) as exc:
         flash("error", str(exc))
         return False
     except StaleDataError:

@@ -105,6 +105,12 @@ def _check_role(role: str) -> None:
         raise AccountError(f"未知的角色“{role}”，可选：{'、'.join(f'{k}（{v}）' for k, v in ROLES.items())}")
 
 
+def check_password_policy(password: str) -> None:
+    """The password policy of every account (new accounts and changed passwords)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+
+
 def create_user(session: Session, username: str, role: str, password: str, actor: str = SYSTEM_ACTOR,
                 display_name: str = "", institution: str = "") -> User:
     """A new account. ``actor`` must be allowed ``users.manage`` (an administrator, or ``system`` from the CLI)."""
@@ -115,8 +121,7 @@ def create_user(session: Session, username: str, role: str, password: str, actor
     if username == SYSTEM_ACTOR:
         raise AccountError("“system”是系统保留名，不能用作用户名")
     _check_role(role)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+    check_password_policy(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"用户名“{username}”已存在")
     user = User(username=username, role=role, password_hash=hash_password(password),
@@ -172,6 +177,36 @@ def unlock(session: Session, username: str, actor: str) -> User:
     user = _get(session, username)
     user.failed_count, user.first_failed_at, user.locked_until = 0, None, None
     record(session, actor, "user", username, "unlocked")
+    session.flush()
+    return user
+
+
+def change_password(session: Session, username: str, old_password: str, new_password: str,
+                    keep_token: str | None = None) -> User:
+    """A signed-in user changes their own password: the old one is required, the policy applies.
+
+    Every other open session of the account ends (``keep_token``, the caller's own
+    session, stays open). Audited as ``password_changed``; the hashes never are.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise AccountError(f"用户“{username}”不存在或已停用")
+    try:
+        _hasher.verify(user.password_hash, old_password)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("原密码不正确，密码未修改") from None
+    check_password_policy(new_password)
+    if new_password == old_password:
+        raise AccountError("新密码不能与原密码相同")
+    user.password_hash = hash_password(new_password)
+    now = utcnow()
+    kept = _token_hash(keep_token) if keep_token else None
+    ended = 0
+    for s in user.sessions:
+        if s.ended_at is None and s.token_hash != kept:
+            s.ended_at = now
+            ended += 1
+    record(session, username, "user", username, "password_changed", other_sessions_ended=ended)
     session.flush()
     return user
 
@@ -278,5 +313,6 @@ __all__ = [
     "AccountError", "SessionExpired", "SignedIn", "SignInResult", "DEMO_ACCOUNTS", "MAX_FAILURES",
     "FAILURE_WINDOW", "LOCK_DURATION", "IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "hash_password", "create_user",
     "list_users", "set_role", "set_active", "unlock", "sign_in", "session_user", "sign_out",
+    "check_password_policy", "change_password",
     "ensure_demo_accounts", "audit_log", "audit_entity_types",
 ]

@@ -53,6 +53,7 @@ ACTIONS: dict[str, str] = {
     "mentions.search": "检索信息",
     "mentions.export": "导出信息",
     "users.manage": "管理用户与角色",
+    "monitoring.edit": "新增、修改、启用或停用信息源与监测方案",
     "roster.manage": "管理值班表",
     "audit.view": "查看审计日志",
     "status.view": "查看运行状态",
@@ -72,7 +73,7 @@ MATRIX: dict[str, frozenset[str]] = {
 
 #: what the ``system`` actor may do: machine work and bootstrap, not human judgement
 SYSTEM_ACTIONS: frozenset[str] = frozenset(
-    _READ | {"plans.edit", "users.manage", "audit.view", "mentions.export"}
+    _READ | {"plans.edit", "monitoring.edit", "users.manage", "audit.view", "mentions.export"}
 )
 
 

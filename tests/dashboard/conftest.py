@@ -61,6 +61,8 @@ def populate(session_factory) -> Seeded:  # type: ignore[no-untyped-def]
     """Rules, one source with a failed crawl run, four mentions → three incidents (Ⅰ, Ⅱ, Ⅲ), one user per role."""
     now = utcnow()
     with session_factory.begin() as s:
+        for name, (role, password) in ACCOUNTS.items():  # first: only ``system`` acts on a database without accounts
+            create_user(s, name, role, password)
         install_rules(s, load_rules_file(), "admin")
         src = Source(key="county_news", name="县融媒体", kind="rss", url="http://127.0.0.1/feed",
                      media_level="municipal")
@@ -75,8 +77,6 @@ def populate(session_factory) -> Seeded:  # type: ignore[no-untyped-def]
                           crawled_at=now - timedelta(hours=hours)))
         s.flush()
         process_pending(s, WordScorer())
-        for name, (role, password) in ACCOUNTS.items():
-            create_user(s, name, role, password)
     with session_factory() as s:
         incidents = s.scalars(select(Incident)).all()
         ids = {i.title: i.id for i in incidents}

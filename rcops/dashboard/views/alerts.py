@@ -39,10 +39,9 @@ def mentions_per_hour(db_url: str, key: tuple[tuple[str, int], ...]) -> list[dic
     this_hour = datetime.now(zone).replace(minute=0, second=0, microsecond=0)
     since = this_hour - timedelta(hours=CHART_HOURS - 1)
     counts: Counter[tuple[datetime, str]] = Counter()
-    with common.read_session() as s:
-        for crawled_at, tier_code in desk_queries.mention_times(s, OPEN, since):
-            hour = crawled_at.astimezone(zone).replace(minute=0, second=0, microsecond=0)
-            counts[(hour.replace(tzinfo=None), tier_code)] += 1
+    with common.read_session() as s:  # counted per hour in the database, not per mention here
+        for hour, tier_code, n in desk_queries.mentions_per_hour(s, since, incident_states=OPEN):
+            counts[(hour.astimezone(zone).replace(tzinfo=None), tier_code or "")] += n
     return [{"hour": h, "tier": code, "count": n} for (h, code), n in sorted(counts.items())]
 
 

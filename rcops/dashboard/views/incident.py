@@ -1,5 +1,9 @@
 """事件详情: one incident with its mentions, tasks, the actions its state allows, and its audit trail.
 
+Besides the life-cycle actions: comments on tasks, merging another incident into
+this one and splitting mentions off into a new incident (``rcops.triage.merge``,
+which checks the role and audits every incident involved).
+
 Every action runs in its own transaction through ``rcops.triage.service`` with
 the user's name as actor and the ``row_version`` shown on screen, so a change
 made meanwhile by someone else is refused instead of overwritten.
@@ -20,7 +24,7 @@ from rcops.operations import desk as desk_queries
 from rcops.plans.schema import ROLES, TierDef
 from rcops.plans.store_io import tier_defs
 from rcops.store.models import AuditEvent, Incident, Mention, Task
-from rcops.triage import service
+from rcops.triage import merge, service
 from rcops.triage.exceptions import TriageError
 from rcops.triage.lifecycle import OPEN_STATES, STATE_LABELS, allowed_targets
 
@@ -36,6 +40,14 @@ AUDIT_ACTIONS: dict[str, str] = {
     "cancelled": "取消任务",
     "reopened": "恢复任务",
     "overdue": "任务超时",
+    "assigned": "指派任务",
+    "commented": "批注",
+    "merged": "并入另一事件",
+    "merged_into": "已并入其他事件",
+    "split": "拆出新事件",
+    "split_from": "由其他事件拆出",
+    "downgrade_requested": "申请降级",
+    "downgrade_rejected": "驳回降级",
     **{f"state:{k}": f"状态→{v}" for k, v in STATE_LABELS.items()},
 }
 DETAIL_KEYS: dict[str, str] = {
@@ -58,6 +70,15 @@ DETAIL_KEYS: dict[str, str] = {
     "plan_version": "预案版本",
     "tasks_added": "新增任务",
     "due_at": "时限",
+    "text": "内容",
+    "target_id": "并入事件",
+    "source_id": "来源事件",
+    "source_tier": "来源事件等级",
+    "mention_ids": "信息编号",
+    "new_incident_id": "新事件",
+    "split_from": "拆自事件",
+    "from_assignee": "原负责人",
+    "to_assignee": "负责人",
 }
 
 
@@ -144,6 +165,45 @@ def _complete(task_id: int, title: str) -> None:
         f"任务“{title}”已完成。",
     ):
         st.session_state[key] = ""
+
+
+def _comment(task_id: int, title: str) -> None:
+    key = f"task_comment_{task_id}"
+    text = st.session_state.get(key, "")
+    if common.run_action(lambda s, actor: merge.comment_task(s, task_id, actor, text), f"已批注任务“{title}”。"):
+        st.session_state[key] = ""
+
+
+def _merge(incident_id: int) -> None:
+    other = st.session_state.get("act_merge_source")
+    reason = st.session_state.get("act_merge_reason", "")
+    if other is None:
+        common.flash("error", "请选择要并入本事件的事件。")
+        return
+    if common.run_action(
+        lambda s, actor: merge.merge_incidents(s, incident_id, [int(other)], actor, reason),
+        f"事件 #{other} 已并入本事件：其信息已转入，原事件已排除（并入），未完成任务已取消。",
+    ):
+        st.session_state["act_merge_reason"] = ""
+        st.session_state.pop("act_merge_source", None)
+
+
+def _split(incident_id: int) -> None:
+    picked = [int(m) for m in st.session_state.get("act_split_mentions") or []]
+    reason = st.session_state.get("act_split_reason", "")
+    if not picked:
+        common.flash("error", "请选择要拆分出去的信息。")
+        return
+    made: dict[str, int] = {}
+
+    def act(s, actor):  # type: ignore[no-untyped-def]
+        made["id"] = merge.split_incident(s, incident_id, picked, actor, reason).id
+
+    if common.run_action(act, f"已将 {len(picked)} 条信息拆分为新事件。"):
+        st.session_state["_flash"] = [("success", f"已将 {len(picked)} 条信息拆分为新事件 #{made['id']}，"
+                                                  "新事件按其信息定级并启动相应预案。")]
+        st.session_state["act_split_reason"] = ""
+        st.session_state["act_split_mentions"] = []
 
 
 def _picked() -> None:
@@ -239,8 +299,8 @@ def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str]) ->
                 elif t.status == "done":
                     st.caption(f"{common.md_escape(t.completed_by or '')} 完成于 {common.fmt_time(t.completed_at)}")
             with act:
-                if t.note:
-                    st.caption("备注：" + common.md_escape(t.note))
+                for line in (t.note or "").splitlines():
+                    st.caption("备注：" + common.md_escape(line))
                 if t.assignee:
                     st.caption("负责人：" + common.md_escape(t.assignee))
                 if t.status == "open" and incident_open and common.can("task.assign"):
@@ -255,6 +315,11 @@ def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str]) ->
                         note_col.text_input("备注（可选）", key=f"task_note_{t.id}", placeholder="处理情况")
                         btn_col.form_submit_button("完成", key=f"task_done_{t.id}", on_click=_complete,
                                                    args=(t.id, t.title), width="stretch")
+                if common.can("incident.view"):
+                    with st.popover("批注", icon=":material/comment:"):
+                        st.text_area("批注内容", key=f"task_comment_{t.id}", placeholder="进展、协调情况、提醒……")
+                        st.button("添加批注", key=f"task_comment_btn_{t.id}", on_click=_comment,
+                                  args=(t.id, t.title))
 
 
 def render_actions(incident: Incident, tiers: list[TierDef]) -> None:
@@ -327,6 +392,36 @@ def render_actions(incident: Incident, tiers: list[TierDef]) -> None:
         st.info(f"事件状态为“{STATE_LABELS.get(state, state)}”，当前没有可执行的操作。")
 
 
+def render_regroup(incident: Incident, mentions: list[tuple[Mention, str]], others: dict[int, str]) -> None:
+    """合并 (another incident into this one) and 拆分 (mentions off into a new incident)."""
+    if incident.state not in OPEN_STATES:
+        st.info(f"事件状态为“{STATE_LABELS.get(incident.state, incident.state)}”，已结束处置，不能再合并或拆分。")
+        return
+    if not (common.can("incident.dismiss") or common.can("incident.confirm")):
+        st.info("您的角色只能查看事件，不能合并或拆分。")
+        return
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**合并：把另一事件并入本事件**")
+        st.caption("同一舆情被分成了两个事件时使用。被并入事件的信息转入本事件，该事件以“并入”排除，"
+                   "其未完成任务取消（不删除）；如被并入事件等级更高，本事件从高定级。")
+        with st.form("act_merge_form"):
+            st.selectbox("被并入的事件（待研判或已研判）", options=list(others), format_func=others.__getitem__,
+                         index=None, key="act_merge_source", placeholder="选择事件")
+            st.text_input("合并理由（必填）", key="act_merge_reason")
+            st.form_submit_button("并入本事件", key="act_merge", on_click=_merge, args=(incident.id,))
+    with right:
+        st.markdown("**拆分：把部分信息拆为新事件**")
+        st.caption("本事件混入了另一舆情的信息时使用。选中的信息转入新事件（待研判），新事件按其信息定级并启动预案；"
+                   "本事件至少保留一条信息。")
+        names = {m.id: f"#{m.id} {m.title[:40]} — {source} · {common.fmt_time(m.crawled_at)}" for m, source in mentions}
+        with st.form("act_split_form"):
+            st.multiselect("要拆出的信息", options=list(names), format_func=names.__getitem__, key="act_split_mentions",
+                           placeholder="选择信息")
+            st.text_input("拆分理由（必填）", key="act_split_reason")
+            st.form_submit_button("拆分为新事件", key="act_split", on_click=_split, args=(incident.id,))
+
+
 def render_audit(events: list[AuditEvent], tiers: list[TierDef]) -> None:
     if not events:
         st.info("暂无审计记录。")
@@ -336,7 +431,7 @@ def render_audit(events: list[AuditEvent], tiers: list[TierDef]) -> None:
             {
                 "时间": common.fmt_time(e.at),
                 "操作人": e.actor,
-                "对象": ("事件" if e.entity_type == "incident" else "任务") + f" #{e.entity_id}",
+                "对象": {"incident": "事件", "task": "任务"}.get(e.entity_type, e.entity_type) + f" #{e.entity_id}",
                 "动作": AUDIT_ACTIONS.get(e.action, e.action),
                 "详情": _detail_text(e.detail or {}, tiers),
             }
@@ -386,8 +481,9 @@ with common.read_session() as s:
 
 render_header(incident, tiers)
 open_tasks = sum(1 for t in tasks if t.status == "open")
-tab_info, tab_tasks, tab_actions, tab_audit = st.tabs(
-    [f"信息（{len(mentions)}）", f"任务（{open_tasks}/{len(tasks)} 待办）", "操作", "审计"]
+mergeable = {iid: names[iid] for iid, _, _, state in choices if iid != chosen and state in ("detected", "confirmed")}
+tab_info, tab_tasks, tab_actions, tab_regroup, tab_audit = st.tabs(
+    [f"信息（{len(mentions)}）", f"任务（{open_tasks}/{len(tasks)} 待办）", "操作", "合并与拆分", "审计"]
 )
 with tab_info:
     render_mentions(mentions, tiers)
@@ -395,5 +491,7 @@ with tab_tasks:
     render_tasks(incident, tasks, assignees)
 with tab_actions:
     render_actions(incident, tiers)
+with tab_regroup:
+    render_regroup(incident, mentions, mergeable)
 with tab_audit:
     render_audit(audit, tiers)

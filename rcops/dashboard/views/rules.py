@@ -12,23 +12,33 @@ from sqlalchemy.orm import Session
 
 from rcops.dashboard import common
 from rcops.plans.exceptions import PlanValidationError
-from rcops.plans.schema import ROLES, Rules, parse_rules
+from rcops.plans.schema import ROLES, Rules, StepDef, parse_rules
 from rcops.plans.store_io import current_plan, current_rules, install_rules
 
 CONDITIONS = {
     "risk_score_min": "风险分≥", "keywords_any": "命中关键词", "reach_min": "传播量≥", "mentions_min": "信息条数≥",
     "sources_min": "信息源数≥", "media_levels": "媒体级别", "growth_per_hour_min": "每小时新增≥",
+    "categories_any": "风险类别",
 }
+
+
+def step_doc(s: StepDef) -> dict[str, Any]:
+    """A step as the rules document writes it, every option kept (so saving unchanged changes nothing)."""
+    deadline = "after_previous_minutes" if getattr(s, "relative_to", "detection") == "previous" else "deadline_minutes"
+    doc: dict[str, Any] = {"title": s.title, "role": s.role, deadline: s.deadline_minutes,
+                           "notify": list(s.notify), "on_breach": s.on_breach}
+    if getattr(s, "checklist", ()):
+        doc["checklist"] = list(s.checklist)
+    if getattr(s, "daily", False):
+        doc["daily"] = True
+    return doc
 
 
 def rules_doc(rules: Rules) -> dict[str, Any]:
     return {
         "tiers": [{"code": t.code, "rank": t.rank, "name": t.name, "color": t.color,
                    "any_of": [dict(g) for g in t.any_of]} for t in rules.tiers],
-        "plans": [{"tier": p.tier, "name": p.name,
-                   "steps": [{"title": s.title, "role": s.role, "deadline_minutes": s.deadline_minutes,
-                              "notify": list(s.notify), "on_breach": s.on_breach} for s in p.steps]}
-                  for p in rules.plans],
+        "plans": [{"tier": p.tier, "name": p.name, "steps": [step_doc(s) for s in p.steps]} for p in rules.plans],
     }
 
 
