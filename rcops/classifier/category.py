@@ -17,7 +17,8 @@ probability of that category and takes the best, and returns a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,19 +30,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from rcops.classifier.data import finnsp_text, load_seed_records
+from rcops.classifier.taxonomy import CATEGORIES, OTHER  # the names, defined once
 from rcops.classifier.tokenizer import normalize
-
-OTHER = "其他"
-CATEGORIES: tuple[str, ...] = (
-    "非法集资/诈骗",
-    "信息泄露/隐私",
-    "暴力催收",
-    "贷款不公/拒贷",
-    "系统故障",
-    "工作人员违规",
-    "政策误解",
-    OTHER,
-)
 
 #: keyword rules per category (substring match on the normalised text)
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -113,6 +103,14 @@ def seed_examples() -> list[tuple[str, str]]:
     return out
 
 
+def fingerprint(examples: Sequence[tuple[str, str]]) -> str:
+    """sha256 over ``(text, category)`` examples in order (text, tab, category, newline)."""
+    h = hashlib.sha256()
+    for text, cat in examples:
+        h.update(f"{text}\t{cat}\n".encode())
+    return h.hexdigest()
+
+
 def build_pipeline() -> Pipeline:
     return Pipeline(
         [
@@ -142,6 +140,27 @@ class CategoryModel:
         pipeline = build_pipeline()
         pipeline.fit([t for t, _ in examples], [c for _, c in examples])
         return cls(pipeline, len(examples))
+
+    @classmethod
+    def fit_with_labels(cls, extra: Iterable[tuple[str, str]] = ()) -> tuple[CategoryModel, dict[str, Any]]:
+        """Fit on the seed set plus *extra* ``(text, category)`` examples (operators'
+        category corrections); returns the model and a description of what it learned
+        from (counts per source, sha256 fingerprint)."""
+        seed = seed_examples()
+        labelled = []
+        for item in extra:
+            text, cat = item
+            if cat not in _RULE_ORDER or not isinstance(text, str):
+                raise ValueError(f"人工类别标注格式不对：{item!r}，类别应为 {'、'.join(CATEGORIES)} 之一")
+            labelled.append((text, cat))
+        examples = seed + labelled
+        model = cls.fit(examples)
+        return model, {
+            "examples": model.n_examples,
+            "classes": model.classes,
+            "sources": {"seed": len(seed), "operator_labels": len(labelled)},
+            "sha256": fingerprint(examples),
+        }
 
     def proba(self, texts: Sequence[str]) -> list[dict[str, float]]:
         if not texts:
@@ -245,4 +264,4 @@ def cross_validate(examples: Sequence[tuple[str, str]] | None = None, folds: int
 
 
 __all__ = ["CATEGORIES", "KEYWORDS", "OTHER", "CategoryModel", "CategoryResult", "categorize", "cross_validate",
-           "rule_category", "rule_hits", "seed_examples"]
+           "fingerprint", "rule_category", "rule_hits", "seed_examples"]

@@ -90,7 +90,7 @@ def grade_texts(model: RiskModel, texts: Sequence[str], tiers: Sequence[TierDef]
     notes = annotate(model, texts, scores)
     out = []
     for text, score, note in zip(texts, scores, notes, strict=True):
-        grade = assign_tier(Signals(risk_score=score, text=text), tiers)
+        grade = assign_tier(Signals(risk_score=score, text=text, category=note["category"]["category"]), tiers)
         explanation = {**grade.explanation, **note, "model_version": model.version}
         out.append(TextGrade(text, score, grade.tier_code, note["category"]["category"],
                              None if note["abusive"] is None else bool(note["abusive"]["flag"]), explanation))

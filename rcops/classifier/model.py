@@ -134,10 +134,12 @@ def _versions() -> dict[str, str]:
     }
 
 
-def train(settings: Settings, extra: Iterable[Example] = (), with_extras: bool = True) -> RiskModel:
+def train(settings: Settings, extra: Iterable[Example] = (), with_extras: bool = True,
+          category_extra: Iterable[tuple[str, str]] = ()) -> RiskModel:
     """Fit a new model on :func:`training_set` (shared data when present, the seed set,
-    and *extra* operator labels), with the companion category model and (when the
-    COLD data set is present) the abusive-language model."""
+    and *extra* operator labels), with the companion category model (seed set plus
+    *category_extra*, operators' ``(text, category)`` labels) and (when the COLD data
+    set is present) the abusive-language model."""
     tokenizer.configure(Path(settings.data_dir) / "cache")
     data, description = training_set(settings, extra)
     texts = [t for t, _ in data]
@@ -164,8 +166,7 @@ def train(settings: Settings, extra: Iterable[Example] = (), with_extras: bool =
     if with_extras:
         from rcops.classifier.category import CategoryModel
 
-        extras["category"] = CategoryModel.fit()
-        metadata["category"] = {"examples": extras["category"].n_examples, "classes": extras["category"].classes}
+        extras["category"], metadata["category"] = CategoryModel.fit_with_labels(category_extra)
         from rcops.classifier.abusive import cold_available, train_abusive
 
         if cold_available(Path(settings.shared_data_dir)):

@@ -27,6 +27,9 @@ class Signals:
     sources: int = 1
     media_levels: frozenset[str] = field(default_factory=frozenset)
     growth_per_hour: int = 0
+    #: risk category (:data:`rcops.classifier.taxonomy.CATEGORIES`) of the mention, or the
+    #: incident's category (its mentions' most frequent one); None when not classified
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ def _check(name: str, threshold: Any, s: Signals) -> tuple[bool, Any]:
         return bool(hits), [MEDIA_LEVELS.get(h, h) for h in hits]
     if name == "growth_per_hour_min":
         return s.growth_per_hour >= threshold, s.growth_per_hour
+    if name == "categories_any":
+        hit = s.category is not None and s.category in threshold
+        return hit, [s.category] if hit else (s.category or "未分类")
     raise ValueError(f"unknown condition {name}")
 
 

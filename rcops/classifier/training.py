@@ -31,12 +31,15 @@ def train_version(
     settings: Settings,
     examples: Sequence[operator_labels.OperatorExample] = (),
     make_current: bool = True,
+    category_examples: Sequence[operator_labels.CategoryExample] = (),
 ) -> TrainResult:
-    """Train a new model version (with *examples* from operators), evaluate it on
-    every evaluation set present, save it as a version and (by default) switch the
-    current model to it."""
-    model = train(settings, extra=[(e.text, e.label) for e in examples])
+    """Train a new model version (with *examples* and *category_examples* from
+    operators), evaluate it on every evaluation set present, save it as a version and
+    (by default) switch the current model to it."""
+    model = train(settings, extra=[(e.text, e.label) for e in examples],
+                  category_extra=[(e.text, e.category) for e in category_examples])
     model.metadata["operator_labels"] = operator_labels.summary(list(examples))
+    model.metadata["operator_category_labels"] = operator_labels.category_summary(list(category_examples))
     metrics = evaluate(model, settings, snownlp=False)
     path = save_version(model, settings, make_current=make_current)
     return TrainResult(model, path, metrics)

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from rcops.classifier.taxonomy import CATEGORIES
+
 from .exceptions import PlanValidationError
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("defaults") / "rules.yaml"
@@ -48,6 +50,7 @@ CONDITIONS: dict[str, tuple[str, str]] = {
     "sources_min": ("信息源数", "count"),
     "media_levels": ("媒体级别", "levels"),
     "growth_per_hour_min": ("每小时新增", "count"),
+    "categories_any": ("风险类别", "categories"),
 }
 
 
@@ -126,6 +129,9 @@ def _check_condition(where: str, name: str, value: Any, problems: list[str]) -> 
     elif kind == "levels":
         if not isinstance(value, list) or not value or any(v not in MEDIA_LEVELS for v in value):
             problems.append(f"{where}：{name} 只能包含 {', '.join(MEDIA_LEVELS)}，实际为 {value!r}")
+    elif kind == "categories":
+        if not isinstance(value, list) or not value or any(v not in CATEGORIES for v in value):
+            problems.append(f"{where}：{name} 只能包含 {'、'.join(CATEGORIES)}，实际为 {value!r}")
 
 
 def _implies(low: dict[str, Any], high: dict[str, Any]) -> bool:

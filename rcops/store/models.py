@@ -333,6 +333,10 @@ class Incident(Base):
     pending_tier_code: Mapped[str | None] = mapped_column(String(8))
     pending_tier_reason: Mapped[str | None] = mapped_column(Text)
     pending_tier_by: Mapped[str | None] = mapped_column(String(100))
+    #: risk category (classifier.taxonomy.CATEGORIES): its mentions' most frequent one, kept
+    #: up to date as mentions attach, unless an operator corrected it (``category_corrected_by``)
+    category: Mapped[str | None] = mapped_column(String(40))
+    category_corrected_by: Mapped[str | None] = mapped_column(String(100))
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
@@ -380,8 +384,10 @@ class GradeLabel(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     suggested_tier_code: Mapped[str] = mapped_column(String(8))
     tier_code: Mapped[str | None] = mapped_column(String(8))
-    #: "confirm", "correct" or "dismiss"
+    #: "confirm", "correct" or "dismiss" (the tier); "category" (an operator's risk category)
     kind: Mapped[str] = mapped_column(String(20))
+    #: for kind "category": the category the operator gave (classifier.taxonomy.CATEGORIES)
+    category: Mapped[str | None] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str] = mapped_column(Text, default="")

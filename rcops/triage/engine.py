@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rcops.classifier.grading import annotate_scored, mention_fields
+from rcops.classifier.taxonomy import dominant_category
 from rcops.classifier.tiering import Grade, Signals, assign_tier, rank_of
 from rcops.plans.schema import TierDef
 from rcops.plans.store_io import current_plan, tier_defs
@@ -87,19 +88,20 @@ def grade_pending(session: Session, scorer: Scorer, tiers: list[TierDef], limit:
     notes = annotate_scored(scorer, texts, scores)  # category and abusive flag, when the model has them
     now = utcnow()
     for m, score, note in zip(mentions, scores, notes, strict=True):
+        m.category, m.abusive = mention_fields(note)
         grade = assign_tier(
             Signals(
                 risk_score=float(score),
                 text=f"{m.title} {m.text}",
                 reach=m.reach,
                 media_levels=frozenset(levels.get(m.source_id, set())),
+                category=m.category,
             ),
             tiers,
         )
         m.risk_score = float(score)
         m.tier_code = grade.tier_code
         m.grade_explanation = {**grade.explanation, **note}
-        m.category, m.abusive = mention_fields(note)
         m.model_version = scorer.version
         m.graded_at = now
     return len(mentions)
@@ -143,7 +145,17 @@ def incident_signals(session: Session, incident: Incident, now: datetime) -> Sig
         sources=len(source_ids),
         media_levels=frozenset(levels),
         growth_per_hour=sum(1 for r in rows if r.crawled_at >= now - timedelta(hours=1)),
+        category=incident.category,
     )
+
+
+def refresh_category(session: Session, incident: Incident) -> None:
+    """Set the incident's category from its mentions' (most frequent risky one), unless an
+    operator corrected it."""
+    if incident.category_corrected_by:
+        return
+    cats = session.scalars(select(Mention.category).where(Mention.incident_id == incident.id)).all()
+    incident.category = dominant_category(list(cats))
 
 
 def new_task(session: Session, incident: Incident, step: PlanStep, due_at: datetime, now: datetime,
@@ -239,6 +251,7 @@ def attach_pending(session: Session, tiers: list[TierDef], window_hours: int, th
                 detected_at=m.crawled_at,
                 last_mention_at=m.crawled_at,
                 signature=grouping.normalize(m.title, m.text),
+                category=m.category,
             )
             session.add(incident)
             session.flush()
@@ -260,6 +273,7 @@ def attach_pending(session: Session, tiers: list[TierDef], window_hours: int, th
     session.flush()
     for incident in touched.values():
         if incident.mention_count > 1:
+            refresh_category(session, incident)
             regrade(session, incident, tiers, now, result)
 
 

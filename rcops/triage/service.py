@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from rcops.classifier.taxonomy import CATEGORIES
 from rcops.classifier.tiering import rank_of
 from rcops.plans.store_io import tier_defs
 from rcops.store.access import require
@@ -35,7 +36,7 @@ from rcops.store.models import (
 )
 from rcops.store.models_disposal import TaskChecklistItem
 
-from .engine import apply_plan
+from .engine import ProcessResult, apply_plan, regrade
 from .escalation import cancel_pending
 from .exceptions import ConcurrentUpdate, IncidentNotFound, InvalidAction, TaskNotFound
 from .lifecycle import OPEN_STATES, transition
@@ -104,6 +105,36 @@ def confirm_tier(
         record(session, actor, "incident", incident.id, "tier_confirmed", tier=target)
     cancel_pending(session, incident.id, actor, "事件已研判确认")
     session.flush()
+    return incident
+
+
+def correct_category(
+    session: Session,
+    incident_id: int,
+    actor: str,
+    category: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    """Set the incident's risk category (类别研判); the label teaches the category model.
+
+    Later mentions no longer change the category. When the tier criteria name the new
+    category (``categories_any``), the incident is re-graded: its tier can only rise."""
+    require(session, actor, "incident.confirm")
+    incident = get_incident(session, incident_id, expected_version)
+    if category not in CATEGORIES:
+        raise InvalidAction(f"未知的风险类别 {category!r}，可选：{'、'.join(CATEGORIES)}")
+    old = incident.category
+    incident.category, incident.category_corrected_by = category, actor
+    session.add(GradeLabel(incident_id=incident.id, suggested_tier_code=incident.suggested_tier_code,
+                           tier_code=incident.tier_code, kind="category", category=category, actor=actor,
+                           reason=reason))
+    record(session, actor, "incident", incident.id, "category_corrected", from_category=old, to_category=category,
+           reason=reason)
+    session.flush()
+    if incident.state in OPEN_STATES:
+        regrade(session, incident, tier_defs(session), utcnow(), ProcessResult())
+        session.flush()
     return incident
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from rcops.classifier.labels import operator_examples
 from rcops.classifier.model import RiskModel, train
 from rcops.classifier.training import train_version
+from rcops.operations.accounts import create_user
 from rcops.plans.schema import load_rules_file
 from rcops.plans.store_io import install_rules
 from rcops.store.models import Incident, Mention, Source, utcnow
@@ -32,6 +33,14 @@ def seed_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Risk
     (base / "empty").mkdir()
     s = Settings(_env_file=None, data_dir=base / "var", shared_data_dir=base / "empty")  # type: ignore[call-arg]
     return s, train(s)
+
+
+def add_accounts(session_factory) -> None:  # type: ignore[no-untyped-def]
+    """The administrator and the two operators these tests act as."""
+    with session_factory.begin() as s:
+        create_user(s, "admin", "admin", "admin-password-1")
+        for name in ("张三", "李四"):
+            create_user(s, name, "operator", "operator-password-1")
 
 
 class Forced:
@@ -55,6 +64,7 @@ def add_mention(s, n: int, title: str, text: str) -> Mention:  # type: ignore[no
 
 def test_grading_stores_category_and_explains_it(session_factory, seed_model) -> None:  # type: ignore[no-untyped-def]
     _, model = seed_model
+    add_accounts(session_factory)
     with session_factory.begin() as s:
         install_rules(s, load_rules_file(), "admin")
         s.add(Source(key="news", name="县融媒体", kind="rss", url="http://127.0.0.1/feed", media_level="municipal"))
@@ -72,6 +82,7 @@ def test_grading_stores_category_and_explains_it(session_factory, seed_model) ->
 
 def test_operator_labels_become_examples_and_change_the_model(session_factory, seed_model) -> None:  # type: ignore[no-untyped-def]
     settings, model = seed_model
+    add_accounts(session_factory)
     with session_factory.begin() as s:
         install_rules(s, load_rules_file(), "admin")
         s.add(Source(key="news", name="县融媒体", kind="rss", url="http://127.0.0.1/feed", media_level="municipal"))

@@ -69,7 +69,7 @@ def _current_model(settings: Settings):  # type: ignore[no-untyped-def]
 def train() -> None:
     """训练新版本模型（风险、类别、辱骂语言；含运营人员的研判标注），评测后设为当前版本。"""
     from rcops.classifier.evaluate import format_table
-    from rcops.classifier.labels import operator_examples
+    from rcops.classifier.labels import category_examples, operator_examples
     from rcops.classifier.training import train_version
 
     settings = get_settings()
@@ -77,11 +77,11 @@ def train() -> None:
     t0 = time.monotonic()
     try:
         session = _store_session(settings)
-        examples = []
+        examples, categories = [], []
         if session is not None:
             with session:
-                examples = operator_examples(session)
-        result = train_version(settings, examples)
+                examples, categories = operator_examples(session), category_examples(session)
+        result = train_version(settings, examples, category_examples=categories)
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure gets a clear message
@@ -90,6 +90,10 @@ def train() -> None:
     out.print(f"[green]模型 {result.model.version} 已保存并设为当前版本[/]（{time.monotonic() - t0:.1f} 秒）："
               f"{result.path}")
     out.print(f"训练样本 {data['total']} 条，其中运营人员标注 {len(examples)} 条；数据指纹 {data['sha256'][:16]}…")
+    cat = result.model.metadata.get("category") or {}
+    if cat:
+        out.print(f"类别模型样本 {cat['examples']} 条，其中运营人员类别标注 {len(categories)} 条；"
+                  f"数据指纹 {cat['sha256'][:16]}…")
     out.print(format_table(result.metrics))
 
 
