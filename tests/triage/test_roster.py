@@ -145,6 +145,8 @@ def test_roster_and_tick_commands(world, settings, monkeypatch):
         r = runner.invoke(app, ["task", "tick", str(task_id), "2", "--actor", "op1", "--json"])
         assert r.exit_code == 0, r.output
         assert json.loads(r.output)["text"].startswith("截图留证") and json.loads(r.output)["ticked"] == 1
+        shown = runner.invoke(app, ["incident", str(inc_id)]).output
+        assert "[x] 2. 截图留证" in shown and "[ ] 1. 核实信息来源与首发时间" in shown
         r = runner.invoke(app, ["task", "tick", str(task_id), "9", "--actor", "op1"])
         assert r.exit_code == 1 and "序号应为 1 到 4" in r.output
         r = runner.invoke(app, ["incident", "complete", str(task_id), "--actor", "op1"])

@@ -211,7 +211,7 @@ def show(incident_id: int, as_json: AsJson = False) -> None:
             out.print(f"任务 {task['id']}“{task['title']}”检查清单：")
             for i in task["checklist"]:
                 out.print(f"  [{'x' if i['done'] else ' '}] {i['index']}. {i['text']}"
-                          + (f"（{i['done_by']} {i['done_at']}）" if i["done"] else ""))
+                          + (f"（{i['done_by']} {i['done_at']}）" if i["done"] else ""), markup=False)
     mt = Table(title="相关信息")
     for col in ("时间", "来源", "标题", "传播量", "风险分"):
         mt.add_column(col)
