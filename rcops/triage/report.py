@@ -35,7 +35,7 @@ from rcops.plans.schema import ROLES, ROMAN
 from rcops.store.access import require
 from rcops.store.audit import record
 from rcops.store.models import AuditEvent, Incident, IncidentState, Task, TaskStatus, Tier, utcnow
-from rcops.store.models_disposal import AnalysisReport, Escalation, ReportAttachment
+from rcops.store.models_disposal import AnalysisReport, DailyFollowUp, Escalation, ReportAttachment, TaskChecklistItem
 
 from .exceptions import InvalidAction, TriageError
 from .lifecycle import STATE_LABELS
@@ -222,6 +222,14 @@ def report_context(session: Session, incident: Incident) -> dict[str, Any]:
         bands["高风险（≥0.8）" if r >= 0.8 else "中风险（0.6–0.8）" if r >= 0.6 else "低风险（<0.6）"] += 1
         cats[getattr(m, "category", None) or "未分类"] += 1
     now = utcnow()
+    ticks: dict[int, list[bool]] = {}
+    for task_id, done in session.execute(
+        select(TaskChecklistItem.task_id, TaskChecklistItem.done)
+        .where(TaskChecklistItem.task_id.in_([t.id for t in tasks])).order_by(TaskChecklistItem.position)
+    ):
+        ticks.setdefault(task_id, []).append(done)
+    n_followups = session.scalar(select(func.count()).select_from(DailyFollowUp)
+                                 .where(DailyFollowUp.incident_id == incident.id)) or 0
     rows, on_time, late, unfinished = [], 0, 0, 0
     for t in tasks:
         if t.status == TaskStatus.done.value and t.completed_at:
@@ -236,8 +244,10 @@ def report_context(session: Session, incident: Incident) -> dict[str, Any]:
             is_late = t.due_at < now
             unfinished += 1
             result = "未完成" + ("（已超时）" if is_late else "")
+        items = ticks.get(t.id, [])
         rows.append({"title": t.title, "role": ROLES.get(t.role, t.role), "assignee": t.assignee,
-                     "due": _local(t.due_at), "result": result, "late": is_late})
+                     "due": _local(t.due_at), "result": result, "late": is_late,
+                     "checklist": f"{sum(items)}/{len(items)}" if items else ""})
     n_esc = session.scalar(select(func.count()).select_from(Escalation)
                            .where(Escalation.incident_id == incident.id, Escalation.fired_at.is_not(None))) or 0
     resolved = [e for e in events if e.action == "state:resolved"]
@@ -247,7 +257,8 @@ def report_context(session: Session, incident: Incident) -> dict[str, Any]:
         f"系统初判为{ROMAN.get(incident.suggested_tier_code, incident.suggested_tier_code)}级，"
         f"现定为{tier_label}舆情。截至报告生成，共涉及 {len(mentions)} 条信息、{len(sources)} 个来源，"
         f"累计传播量 {incident.total_reach}，最高风险分 {incident.max_risk_score:.2f}。"
-        f"按预案生成处置任务 {len(tasks)} 项，已完成 {on_time + late} 项。"
+        f"按预案生成处置任务 {len(tasks)} 项，已完成 {on_time + late} 项"
+        + (f"，其中每日续报 {n_followups} 期" if n_followups else "") + "。"
     )
     outcome = (f"事件于 {_local(resolved[-1].at)} 处置完毕（{resolved[-1].actor}）。"
                + (f"说明：{resolved[-1].detail.get('note')}" if resolved[-1].detail.get("note") else "")

@@ -178,6 +178,7 @@ def test_reopened_incident_keeps_consistent_state_and_history(db):  # noqa: F811
 def test_sentiment_mix_is_shown_apart_from_the_category_mix(world):  # noqa: F811
     """Negative / neutral / positive counts and shares, from the mentions' risk scores, in a section of their own."""
     from rcops.store.models import Mention
+    from rcops.triage.engine import create_daily_followups
 
     assert [x["label"] for x in rp.sentiment_mix([0.95, 0.6, 0.59, 0.3, 0.29, 0.0])] == ["负面", "中性", "正面"]
     assert [x["count"] for x in rp.sentiment_mix([0.95, 0.6, 0.59, 0.3, 0.29, 0.0])] == [2, 2, 2]
@@ -194,8 +195,12 @@ def test_sentiment_mix_is_shown_apart_from_the_category_mix(world):  # noqa: F81
         ms[0].category = ms[1].category = "信息泄露/隐私"
         service.confirm_tier(s, inc_id, "op1")
         service.start_disposal(s, inc_id, "op1")
+        assert create_daily_followups(s) == 1
+        check = s.scalars(select(Task).where(Task.incident_id == inc_id, Task.title == "核实情况并拟定回应口径")).one()
+        service.tick_checklist_item(s, "op1", check.id, 1)
         service.resolve(s, inc_id, "op1")
         html = rp.draft_report(s, inc_id, "op1").content_html
+    assert "其中每日续报 1 期" in html and "检查清单 1/4 项" in html  # measures: follow-ups and checklists
     section = html[html.index("五、情感倾向"):html.index("六、风险与类别构成")]
     rows = re.findall(r"<tr><td>(.+?)</td><td>(\d+)</td><td>(.+?)</td></tr>", section)
     assert rows == [("负面", "1", "33.3%"), ("中性", "1", "33.3%"), ("正面", "1", "33.3%")]
