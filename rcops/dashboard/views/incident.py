@@ -24,6 +24,7 @@ from rcops.operations import desk as desk_queries
 from rcops.plans.schema import ROLES, TierDef
 from rcops.plans.store_io import tier_defs
 from rcops.store.models import AuditEvent, Incident, Mention, Task
+from rcops.store.models_disposal import TaskChecklistItem
 from rcops.triage import merge, service
 from rcops.triage.exceptions import TriageError
 from rcops.triage.lifecycle import OPEN_STATES, STATE_LABELS, allowed_targets
@@ -48,6 +49,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "split_from": "由其他事件拆出",
     "downgrade_requested": "申请降级",
     "downgrade_rejected": "驳回降级",
+    "checklist_ticked": "勾选检查事项",
+    "checklist_unticked": "取消勾选检查事项",
+    "followup_created": "生成当日续报任务",
     **{f"state:{k}": f"状态→{v}" for k, v in STATE_LABELS.items()},
 }
 DETAIL_KEYS: dict[str, str] = {
@@ -79,6 +83,12 @@ DETAIL_KEYS: dict[str, str] = {
     "split_from": "拆自事件",
     "from_assignee": "原负责人",
     "to_assignee": "负责人",
+    "index": "序号",
+    "item": "检查事项",
+    "forced": "强制完成",
+    "unticked": "未勾选",
+    "day": "日期",
+    "assignee": "负责人",
 }
 
 
@@ -160,11 +170,22 @@ def _reopen(incident_id: int, version: int) -> None:
 def _complete(task_id: int, title: str) -> None:
     key = f"task_note_{task_id}"
     note = st.session_state.get(key, "")
+    force = bool(st.session_state.get(f"task_force_{task_id}", False))
     if common.run_action(
-        lambda s, actor: service.complete_task(s, task_id, actor, note=note),
+        lambda s, actor: service.complete_task(s, task_id, actor, note=note, force=force),
         f"任务“{title}”已完成。",
     ):
         st.session_state[key] = ""
+
+
+def _tick(task_id: int, index: int, text: str, version: int) -> None:
+    key = f"task_check_{task_id}_{index}"
+    done = bool(st.session_state.get(key))
+    if not common.run_action(
+        lambda s, actor: service.tick_checklist_item(s, actor, task_id, index, done=done, expected_version=version),
+        f"已{'勾选' if done else '取消勾选'}检查事项“{text}”。",
+    ):
+        st.session_state.pop(key, None)  # refused (e.g. changed meanwhile): the box shows what is stored again
 
 
 def _comment(task_id: int, title: str) -> None:
@@ -280,11 +301,22 @@ def render_mentions(mentions: list[tuple[Mention, str]], tiers: list[TierDef]) -
             st.text(f"原文链接：{m.url}")
 
 
-def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str]) -> None:
+def render_checklist(incident: Incident, t: Task, items: list[TaskChecklistItem], editable: bool) -> None:
+    """The task's checklist: one checkbox per item, ticked in its own transaction (optimistic locking)."""
+    st.caption(f"检查清单（已完成 {sum(i.done for i in items)}/{len(items)} 项）")
+    for i in items:
+        who = f"（{i.done_by} {common.fmt_time(i.done_at)}）" if i.done and i.done_by else ""
+        st.checkbox(common.md_escape(f"{i.position}. {i.text}{who}"), value=i.done, key=f"task_check_{t.id}_{i.position}",
+                    disabled=not editable, on_change=_tick, args=(t.id, i.position, i.text, incident.row_version))
+
+
+def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str],
+                 checklists: dict[int, list[TaskChecklistItem]] | None = None) -> None:
     if not tasks:
         st.info("该事件暂无任务。")
         return
     incident_open = incident.state in OPEN_STATES
+    checklists = checklists or {}
     for t in tasks:
         with st.container(border=True):
             info, due, act = st.columns([5, 3, 4], vertical_alignment="center")
@@ -298,6 +330,9 @@ def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str]) ->
                     st.markdown(common.countdown_md(t.due_at))
                 elif t.status == "done":
                     st.caption(f"{common.md_escape(t.completed_by or '')} 完成于 {common.fmt_time(t.completed_at)}")
+                if checklists.get(t.id):
+                    render_checklist(incident, t, checklists[t.id], editable=t.status == "open" and incident_open
+                                     and common.can("task.complete"))
             with act:
                 for line in (t.note or "").splitlines():
                     st.caption("备注：" + common.md_escape(line))
@@ -315,6 +350,8 @@ def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str]) ->
                         note_col.text_input("备注（可选）", key=f"task_note_{t.id}", placeholder="处理情况")
                         btn_col.form_submit_button("完成", key=f"task_done_{t.id}", on_click=_complete,
                                                    args=(t.id, t.title), width="stretch")
+                        if any(not i.done for i in checklists.get(t.id, [])):
+                            st.checkbox("检查清单未全部勾选，仍强制完成（须在备注中说明理由）", key=f"task_force_{t.id}")
                 if common.can("incident.view"):
                     with st.popover("批注", icon=":material/comment:"):
                         st.text_area("批注内容", key=f"task_comment_{t.id}", placeholder="进展、协调情况、提醒……")
@@ -478,6 +515,7 @@ with common.read_session() as s:
     mentions = service.incident_mentions(s, chosen)
     audit = service.incident_audit(s, chosen)
     assignees = [u.username for u in accounts.list_users(s) if u.active and u.role in ("admin", "operator")]
+    checklists = {t.id: service.task_checklist(s, t.id) for t in tasks}
 
 render_header(incident, tiers)
 open_tasks = sum(1 for t in tasks if t.status == "open")
@@ -488,7 +526,7 @@ tab_info, tab_tasks, tab_actions, tab_regroup, tab_audit = st.tabs(
 with tab_info:
     render_mentions(mentions, tiers)
 with tab_tasks:
-    render_tasks(incident, tasks, assignees)
+    render_tasks(incident, tasks, assignees, checklists)
 with tab_actions:
     render_actions(incident, tiers)
 with tab_regroup:
