@@ -1,15 +1,19 @@
-"""Task checklists on the console's incident page: tick items, completion gated, forced completion with a note."""
+"""Task checklists on the console's incident page (tick items, completion gated, forced completion with a note)
+and the duty roster on the system page (administrators only)."""
 
 from __future__ import annotations
 
 import pytest
+from datetime import date, datetime, time, timedelta, timezone
+
 from sqlalchemy import select
 
 from rcops.store.models import AuditEvent, Incident, Task
+from rcops.store.models_disposal import DutyShift
 from rcops.triage import service
 
 from .conftest import TITLE_II
-from .test_console import open_incident
+from .test_console import open_incident, start
 
 
 @pytest.mark.sqlite_only  # the console end to end once; tick_checklist_item and complete_task have PostgreSQL tests
@@ -42,3 +46,37 @@ def test_ticking_checklist_items_gates_completing_the_task(console, session_fact
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "completed")).one()
         assert ev.detail["forced"] is True and len(ev.detail["unticked"]) == 2
         assert s.get(Incident, incident_id).state == "detected"
+
+
+@pytest.mark.sqlite_only  # the console end to end once; the roster functions have PostgreSQL tests
+def test_administrator_keeps_the_duty_roster_on_the_system_page(console, session_factory):
+    at = start("admin")
+    at.switch_page("views/system.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="roster_user").set_value("李四")
+    at.selectbox(key="roster_role").set_value("duty_officer")
+    at.date_input(key="roster_start_day").set_value(date(2030, 1, 6))
+    at.time_input(key="roster_start_time").set_value(time(8, 0))
+    at.date_input(key="roster_end_day").set_value(date(2030, 1, 6))
+    at.time_input(key="roster_end_time").set_value(time(20, 0))
+    at.button(key="roster_submit").click().run()
+    assert not at.exception, at.exception
+    assert any("已排班：李四" in m.value for m in at.success), [e.value for e in at.error]
+    assert list(at.table[-1].value["值班人员"]) == ["李四"]
+    with session_factory() as s:
+        shift = s.scalars(select(DutyShift)).one()
+        assert (shift.username, shift.role, shift.created_by) == ("李四", "duty_officer", "admin")
+        assert shift.starts_at == datetime(2030, 1, 6, 0, 0, tzinfo=timezone.utc)  # 08:00 Beijing
+        assert shift.ends_at - shift.starts_at == timedelta(hours=12)
+    at.date_input(key="roster_end_day").set_value(date(2030, 1, 5))  # ends before it starts
+    at.button(key="roster_submit").click().run()
+    assert any("结束时间须晚于开始时间" in e.value for e in at.error)
+    at.selectbox(key="roster_remove_id").set_value(shift.id)
+    at.button(key="roster_remove").click().run()
+    with session_factory() as s:
+        assert not s.scalars(select(DutyShift)).all()
+    auditor = start("auditor")  # sees the system page (audit log) but not the roster
+    auditor.switch_page("views/system.py").run()
+    assert not auditor.exception, auditor.exception
+    assert [t.label for t in auditor.tabs] == ["审计日志"]
+    assert not any(b.key == "roster_submit" for b in auditor.button)

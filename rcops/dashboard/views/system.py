@@ -1,4 +1,5 @@
-"""系统: users and roles (administrators), and the audit log with filters (administrators, auditors)."""
+"""系统: users and roles (administrators), the duty roster (administrators), and the audit log with
+filters (administrators, auditors)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ from sqlalchemy.orm import Session
 
 from rcops.dashboard import common
 from rcops.operations import accounts
+from rcops.plans.schema import ROLES as PLAN_ROLES
 from rcops.store.access import ROLES, PermissionDenied
+from rcops.store.models import utcnow
+from rcops.triage import roster
 
 ENTITY_NAMES = {"incident": "事件", "task": "任务", "user": "用户", "tier": "等级", "response_plan": "预案",
-                "mention": "信息", "source": "信息源", "monitoring_scheme": "监测方案"}
+                "mention": "信息", "source": "信息源", "monitoring_scheme": "监测方案", "duty_shift": "值班表"}
 ACTION_NAMES = {"login": "登录", "logout": "退出登录", "login_failed": "登录失败", "login_refused": "拒绝登录（已锁定）",
                 "locked": "锁定账户", "unlocked": "解除锁定", "created": "新建", "updated": "修改",
                 "role_changed": "变更角色", "activated": "启用", "deactivated": "停用", "exported": "导出",
                 "completed": "完成任务", "assigned": "指派任务", "tier_confirmed": "确认等级", "tier_corrected": "更正等级",
                 "downgrade_requested": "申请降级", "downgrade_rejected": "驳回降级", "plan_applied": "启动预案",
-                "detected": "发现事件"}
+                "detected": "发现事件", "removed": "撤销"}
 
 
 def _create() -> None:
@@ -86,6 +90,56 @@ def render_users() -> None:
             st.button("解除锁定", key="unlock_user", on_click=_unlock, args=(user.username,))
 
 
+def _add_shift() -> None:
+    zone = common.display_zone()
+    user = st.session_state.get("roster_user")
+    role = st.session_state.get("roster_role")
+    start = datetime.combine(st.session_state["roster_start_day"], st.session_state["roster_start_time"], zone)
+    end = datetime.combine(st.session_state["roster_end_day"], st.session_state["roster_end_time"], zone)
+    common.run_action(lambda s, actor: roster.add_shift(s, actor, user or "", role or "", start, end),
+                      f"已排班：{user} 担任{PLAN_ROLES.get(role or '', role)}，{start:%m-%d %H:%M} 至 {end:%m-%d %H:%M}。")
+
+
+def _remove_shift() -> None:
+    shift_id = st.session_state.get("roster_remove_id")
+    if shift_id is not None:
+        common.run_action(lambda s, actor: roster.remove_shift(s, actor, int(shift_id)), f"已撤销值班 {shift_id}。")
+
+
+def render_roster() -> None:
+    """值班表: who is on duty for each plan role; new tasks of the role are assigned to them."""
+    show_all = st.checkbox("包括已结束的值班", key="roster_all")
+    with common.read_session() as s:
+        shifts = roster.list_shifts(s, since=None if show_all else utcnow())
+        users = [u.username for u in accounts.list_users(s) if u.active and u.role in ("admin", "operator")]
+    st.caption("新生成的任务按值班表指派：任务生成时某角色有人值班，即由其负责。时间为北京时间。")
+    if shifts:  # a short list: a static table
+        st.table(pd.DataFrame([
+            {"编号": sh.id, "值班人员": sh.username, "角色": PLAN_ROLES.get(sh.role, sh.role),
+             "开始": common.fmt_time(sh.starts_at), "结束": common.fmt_time(sh.ends_at), "登记人": sh.created_by}
+            for sh in shifts
+        ]).set_index("编号"))
+    else:
+        st.info("值班表为空：新任务只按角色分派，不指定负责人。")
+    today = datetime.now(common.display_zone()).date()
+    with st.expander("排班", icon=":material/event_available:"):
+        with st.form("roster_form"):
+            c1, c2 = st.columns(2)
+            c1.selectbox("值班人员", options=users, key="roster_user")
+            c2.selectbox("角色", options=list(PLAN_ROLES), format_func=PLAN_ROLES.__getitem__, key="roster_role")
+            c1.date_input("开始日期", value=today, key="roster_start_day", format="YYYY-MM-DD")
+            c2.time_input("开始时间", value=time(8, 0), key="roster_start_time", step=timedelta(minutes=30))
+            c1.date_input("结束日期", value=today, key="roster_end_day", format="YYYY-MM-DD")
+            c2.time_input("结束时间（不含）", value=time(20, 0), key="roster_end_time", step=timedelta(minutes=30))
+            st.form_submit_button("排班", key="roster_submit", type="primary", on_click=_add_shift)
+    if shifts:
+        with st.expander("撤销值班", icon=":material/event_busy:"):
+            st.selectbox("值班", options=[sh.id for sh in shifts], key="roster_remove_id",
+                         format_func=lambda i: next(f"#{sh.id} {sh.username} {PLAN_ROLES.get(sh.role, sh.role)} "
+                                                    f"{common.fmt_time(sh.starts_at)}" for sh in shifts if sh.id == i))
+            st.button("撤销", key="roster_remove", on_click=_remove_shift)
+
+
 def render_audit() -> None:
     with common.read_session() as s:
         kinds = accounts.audit_entity_types(s)
@@ -125,6 +179,8 @@ if common.can("users.manage"):
     tabs.append(("用户与角色", render_users))
 if common.can("audit.view"):
     tabs.append(("审计日志", render_audit))
+if common.can("roster.manage"):
+    tabs.append(("值班表", render_roster))
 if not tabs:
     st.info("您的角色无权查看此页。")
     st.stop()
