@@ -562,7 +562,8 @@ def rules_show(as_json: AsJson = False) -> None:
     data = [{"tier": t.code, "name": t.name, "color": t.color, "any_of": list(t.any_of),
              "plan": {"name": rules.plan(t.code).name, "version": versions[t.code],
                       "steps": [{"title": st.title, "role": st.role, "deadline_minutes": st.deadline_minutes,
-                                 "relative_to": st.relative_to, "notify": list(st.notify), "on_breach": st.on_breach}
+                                 "relative_to": st.relative_to, "notify": list(st.notify), "on_breach": st.on_breach,
+                                 "checklist": list(st.checklist), "daily": st.daily}
                                 for st in rules.plan(t.code).steps]}}
             for t in rules.tiers]
     if as_json:
@@ -571,8 +572,9 @@ def rules_show(as_json: AsJson = False) -> None:
     for d in data:
         out.print(f"[bold]{d['tier']} 级 {d['name']}[/]（{d['color']}）预案：{d['plan']['name']} 第 {d['plan']['version']} 版")
         for st in d["plan"]["steps"]:
-            rel = "上一步时限后" if st["relative_to"] == "previous" else "发现后"
-            out.print(f"  - {st['title']}（{ROLES.get(st['role'], st['role'])}）{rel} {st['deadline_minutes']} 分钟")
+            rel = ("每日生成，生成后" if st["daily"] else "上一步时限后" if st["relative_to"] == "previous" else "发现后")
+            out.print(f"  - {st['title']}（{ROLES.get(st['role'], st['role'])}）{rel} {st['deadline_minutes']} 分钟"
+                      + (f"；检查清单：{'、'.join(st['checklist'])}" if st["checklist"] else ""), markup=False)
 
 
 task_app = typer.Typer(help="处置任务：勾选检查清单", no_args_is_help=True)
