@@ -13,9 +13,10 @@ Actors:
 - ``system`` (the scheduler, ``rcops init``, ``rcops users create``): allowed
   the actions in :data:`SYSTEM_ACTIONS`, never a human judgement such as
   confirming a tier;
-- bootstrap: while no account exists at all (a fresh database before the first
-  ``rcops users create --role admin``), names are not checked. As soon as the
-  first account exists, every name is.
+- no account at all (a fresh database before the first
+  ``rcops users create NAME --role admin``): only ``system`` may act; a named
+  actor is refused with a message that says how to create the first
+  administrator (the command line's ``users create`` runs as ``system``).
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ def require(session: Session, actor: str, action: str) -> None:
     role = role_of(session, actor)
     if role is None:
         if not session.scalar(select(exists().where(User.id.is_not(None)))):
-            return  # bootstrap: no account exists yet
+            raise PermissionDenied(
+                f"系统中还没有任何账户，“{actor}”不能{what}。请先在服务器上运行 "
+                "`rcops users create 用户名 --role admin` 创建第一个管理员账户，再以该账户操作"
+            )
         raise PermissionDenied(f"用户“{actor}”不存在或已停用，不能{what}")
     if action not in MATRIX.get(role, frozenset()):
         raise PermissionDenied(f"{ROLES.get(role, role)}“{actor}”无权{what}；如需此权限请联系管理方")

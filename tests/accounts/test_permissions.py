@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rcops.operations import accounts
+from rcops.operations import accounts, monitoring
 from rcops.plans.schema import load_rules_file
 from rcops.plans.store_io import install_rules
 from rcops.store.access import MATRIX, PermissionDenied, allowed, require
@@ -51,6 +51,7 @@ CALLS: dict[str, Callable[[Session, int, str], Any]] = {
     "report.archive": lambda s, i, a: report.archive_report(s, _submitted_report(s, i), a),
     "roster.manage": lambda s, i, a: roster.add_shift(s, a, "李四", "duty_officer", utcnow(),
                                                       utcnow() + timedelta(hours=8)),
+    "monitoring.edit": lambda s, i, a: monitoring.set_source_enabled(s, "county_news", False, a),
 }
 
 
@@ -111,3 +112,17 @@ def test_unknown_or_deactivated_names_and_system_judgements_are_refused(world) -
         accounts.set_active(s, "李四", False, actor="admin")
     with pytest.raises(PermissionDenied, match="不存在或已停用"), factory.begin() as s:
         require(s, "李四", "task.complete")
+
+
+def test_without_any_account_only_the_system_acts_and_a_name_is_told_to_create_an_administrator(
+        session_factory) -> None:
+    with pytest.raises(PermissionDenied, match="还没有任何账户.*rcops users create 用户名 --role admin"), \
+            session_factory.begin() as s:
+        install_rules(s, load_rules_file(), "admin")
+    with session_factory.begin() as s:  # `rcops init` and `rcops users create` run as the system
+        install_rules(s, load_rules_file(), "system")
+        accounts.create_user(s, "boss", "admin", "long-enough-pw")
+    with session_factory.begin() as s:
+        require(s, "boss", "plans.edit")
+    with pytest.raises(PermissionDenied, match="不存在或已停用"), session_factory.begin() as s:
+        require(s, "admin", "plans.edit")

@@ -19,7 +19,8 @@ from rcops.store.models import Incident, Task, utcnow
 from rcops.store.models_disposal import Escalation, Notification, NotificationAttempt
 from rcops.triage.engine import process_pending
 from tests.triage.receivers import HTTPReceiver
-from tests.triage.test_engine import STORY, WordScorer, add_mention
+from tests.triage.test_engine import ACTORS, STORY, WordScorer, add_mention
+from tests.triage.test_roster import seed_users
 
 RCOPS = [sys.executable, "-m", "rcops.pipeline.cli"]
 
@@ -39,6 +40,7 @@ def seeded(session_factory) -> int:
     from rcops.store.models import Source
 
     with session_factory.begin() as s:
+        seed_users(s, ACTORS)  # every --actor is an account: without accounts only ``system`` may act
         install_rules(s, load_rules_file(), "admin")
         s.add(Source(key="news", name="县融媒体", kind="rss", url="http://127.0.0.1/feed", media_level="municipal"))
         s.flush()
@@ -99,7 +101,7 @@ def test_incident_carried_from_detection_to_archive_by_commands(settings, sessio
     assert d["state"] == "archived" and d["reports"][0]["status"] == "archived"
     assert any(h["change"] == "II → I 级" and h["why"] == "涉及征信数据" for h in d["tier_history"])
     assert next(t for t in d["tasks"] if t["id"] == int(task_id))["assignee"] == "张三"
-    r = rcops(env, "incident", "dismiss", str(inc_id), "--reason", "误报")
+    r = rcops(env, "incident", "dismiss", str(inc_id), "--reason", "误报", "--actor", "op1")
     assert r.returncode == 1 and "已归档" in r.stderr
     r = rcops(env, "incident", "999")
     assert r.returncode == 1 and "找不到编号为 999" in r.stderr

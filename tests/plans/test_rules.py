@@ -8,6 +8,7 @@ from rcops.plans.exceptions import PlanValidationError
 from rcops.plans.schema import DEFAULT_RULES_FILE, load_rules_file, parse_rules
 from rcops.plans.store_io import current_plan, current_rules, install_rules
 from rcops.store.models import AuditEvent, ResponsePlan, Tier
+from tests.triage.test_roster import seed_users
 
 
 def default_doc():
@@ -59,6 +60,7 @@ def test_broken_yaml_file_is_refused(tmp_path):
 def test_installing_twice_changes_nothing_and_an_edit_makes_a_new_plan_version(session_factory):
     rules = load_rules_file()
     with session_factory.begin() as s:
+        seed_users(s, {"admin": "admin", "admin2": "admin"})  # only ``system`` acts without accounts
         assert install_rules(s, rules, "admin") == {"tiers": 4, "plans": 4}
     with session_factory.begin() as s:
         assert install_rules(s, rules, "admin") == {"tiers": 0, "plans": 0}
@@ -119,6 +121,7 @@ def test_step_deadline_relative_to_the_previous_step(session_factory):
     rules = parse_rules(doc)
     assert [s.relative_to for s in rules.plan("IV").steps] == ["detection"] * 3 + ["previous"] * 2
     with session_factory.begin() as s:
+        seed_users(s, {"admin": "admin"})
         install_rules(s, rules, "admin")
         assert current_rules(s).plan("IV") == rules.plan("IV")  # round trip through the store
         inc = Incident(title="t", tier_code="IV", suggested_tier_code="IV", detected_at=utcnow(),
