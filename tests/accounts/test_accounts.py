@@ -27,6 +27,18 @@ def test_password_is_stored_as_argon2_hash_and_creation_is_audited(session_facto
         assert (event.actor, event.action, event.detail["role"]) == ("system", "created", "operator")
 
 
+def test_the_product_hashes_with_argon2id_at_full_cost() -> None:
+    """Tests swap in a cheap hasher (tests/conftest.py); the product's own stays at argon2's defaults."""
+    import tests.conftest as shared
+
+    product = shared.PRODUCTION_HASHER
+    assert product is not None and product is not accounts._hasher
+    assert (product.time_cost, product.memory_cost) >= (3, 64 * 1024)
+    stored = product.hash("correct-horse")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3")
+    assert product.verify(stored, "correct-horse")
+
+
 @pytest.mark.parametrize(("name", "role", "password", "message"), [
     ("li", "boss", "long-enough-pw", "未知的角色"),
     ("li", "operator", "short", "密码至少 8 个字符"),
