@@ -1,22 +1,20 @@
-"""``rcops users create`` / ``rcops users list`` as a user runs them: a real process on a real database."""
+"""``rcops users create`` / ``rcops users list`` as a user runs them: in this process (tests/support/cli.py) on a real database."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 from rcops.operations.accounts import sign_in
-from tests.pipeline.test_cli import env_for, rcops
+from tests.pipeline.test_cli import env_for
+from tests.support.cli import rcops
 
 
 def test_first_admin_from_the_cli_then_list_and_chinese_errors(settings, engine, session_factory) -> None:
     env = env_for(settings)
 
     def create(*args: str, password: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "rcops.pipeline.cli", "users", "create", *args,
-                               "--password-stdin"], input=password + "\n", env=env, capture_output=True,
-                              text=True, timeout=120)
+        return rcops(env, "users", "create", *args, "--password-stdin", input=password + "\n")
 
     ok = create("chief", "--role", "admin", "--display-name", "王主任", password="chief-password-1")
     assert ok.returncode == 0, ok.stderr

@@ -1,4 +1,5 @@
-"""Disposal commands as a user runs them: real processes, a real database, a real HTTP receiver."""
+"""Disposal commands as a user runs them (in this process, tests/support/cli.py; the escalation loop as a real
+process that is killed), a real database, a real HTTP receiver."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rcops.plans.store_io import install_rules
 from rcops.store.models import Incident, Task, utcnow
 from rcops.store.models_disposal import Escalation, Notification, NotificationAttempt
 from rcops.triage.engine import process_pending
+from tests.support.cli import rcops
 from tests.triage.receivers import HTTPReceiver
 from tests.triage.test_engine import ACTORS, STORY, WordScorer, add_mention
 from tests.triage.test_roster import seed_users
@@ -30,10 +32,6 @@ def env_for(settings, **extra: str) -> dict[str, str]:
     env.update({"RCOPS_DATABASE_URL": settings.db_url, "RCOPS_DATA_DIR": str(settings.data_dir)})
     env.update(extra)
     return env
-
-
-def rcops(env, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*RCOPS, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def seeded(session_factory) -> int:
