@@ -12,6 +12,10 @@ Sources (see the ``SOURCE.md`` next to each data set in the shared folder):
 
 :func:`training_set` assembles what the model learns from; evaluation splits never
 enter it (any text that also appears in an evaluation set is removed).
+:func:`training_and_dev` also carves a **dev split** out of each shared training
+split (:data:`DEV_FRACTION`, stratified, fixed seed): the model does not learn from
+it; its decision threshold and the FinFE 3-class bins are chosen on it, never on an
+evaluation set.
 """
 
 from __future__ import annotations
@@ -121,6 +125,28 @@ def dedupe(examples: Iterable[Example]) -> tuple[list[Example], int]:
     return kept, len(order) - len(kept)
 
 
+def load_finfe3(shared_dir: Path, split: str) -> list[Example]:
+    """FinFE rows with the original 3 labels: 0 negative, 1 neutral, 2 positive."""
+    path = Path(shared_dir) / FINCUGE / f"finfe_{_split(split)}.json"
+    rows = _read_json(path)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != 2 or row[1] not in (0, 1, 2):
+            raise _bad_row(path, i, row)
+    return [(str(row[0]), int(row[1])) for row in rows]
+
+
+def finfe3_train_labels(shared_dir: Path) -> dict[str, int]:
+    """The 3-class label of each FinFE train text that carries only one."""
+    return dict(dedupe(load_finfe3(shared_dir, "train"))[0])
+
+
+def load_finfe3_unseen_eval(shared_dir: Path) -> list[Example]:
+    """FinFE eval texts unseen in train with their 3 labels (0 negative, 1 neutral,
+    2 positive), de-duplicated; texts carrying two different labels are dropped."""
+    seen = {text for text, _ in load_finfe3(shared_dir, "train")}
+    return dedupe((t, y) for t, y in load_finfe3(shared_dir, "eval") if t not in seen)[0]
+
+
 def load_finfe_training(shared_dir: Path) -> list[Example]:
     """FinFE train, de-duplicated; texts carrying both binary labels are dropped
     (a text labelled neutral once and positive once is kept: both are label 0)."""
@@ -212,11 +238,38 @@ def fingerprint(examples: Sequence[Example]) -> str:
     return h.hexdigest()
 
 
+#: share of each shared training split held out as the dev split
+DEV_FRACTION = 0.1
+DEV_SEED = 0
+#: the shared training splits a dev split is carved from (not the seed set, not operators' labels)
+DEV_SOURCES = ("finnsp_train", "finfe_train_dedup", "smp2020_virus_train")
+
+
+def carve_dev(examples: Sequence[Example], fraction: float = DEV_FRACTION,
+              seed: int = DEV_SEED) -> tuple[list[Example], list[Example]]:
+    """A stratified random split of *examples* into (train, dev), the same every time."""
+    if fraction <= 0 or len(examples) < 20 or len({y for _, y in examples}) < 2:
+        return list(examples), []
+    from sklearn.model_selection import train_test_split
+
+    train, dev = train_test_split(list(examples), test_size=fraction, random_state=seed,
+                                  stratify=[y for _, y in examples])
+    return list(train), list(dev)
+
+
 def training_set(settings: Settings, extra: Iterable[Example] = ()) -> tuple[list[Example], dict[str, Any]]:
-    """What the model learns from, and a description of it.
+    """What the model learns from, and a description of it (see :func:`training_and_dev`)."""
+    data, _dev, description = training_and_dev(settings, extra)
+    return data, description
+
+
+def training_and_dev(
+    settings: Settings, extra: Iterable[Example] = (), dev_fraction: float = DEV_FRACTION
+) -> tuple[list[Example], dict[str, list[Example]], dict[str, Any]]:
+    """What the model learns from, the dev split by source, and a description.
 
     FinNSP train, FinFE train (de-duplicated) and SMP2020 virus train when the shared
-    data folder exists,
+    data folder exists (each less its dev share, *dev_fraction*),
     always the seed set, then *extra* (labels given by operators). Texts that occur
     in any evaluation set are removed, so measured scores stay honest.
     """
@@ -243,13 +296,22 @@ def training_set(settings: Settings, extra: Iterable[Example] = ()) -> tuple[lis
         parts.append(("operator_labels", extra_list))
 
     data: list[Example] = []
+    dev: dict[str, list[Example]] = {}
     sources: dict[str, int] = {}
     removed = 0
     for name, examples in parts:
         kept = [(t, y) for t, y in examples if t.strip() and t not in held_out]
         removed += len(examples) - len(kept)
+        if name in DEV_SOURCES:
+            kept, dev_part = carve_dev(kept, dev_fraction)
+            if dev_part:
+                dev[name] = dev_part
         sources[name] = len(kept)
         data.extend(kept)
+    # a text both in the dev split and in training (SMP2020 and FinNSP repeat some texts)
+    # would make the dev split look easier than unseen text: it leaves the dev split
+    learned = {t for t, _ in data}
+    dev = {name: kept for name, examples in dev.items() if (kept := [(t, y) for t, y in examples if t not in learned])}
     if len(data) < 20 or len({y for _, y in data}) < 2:
         raise TrainingDataMissing("训练数据太少或只有一个类别，无法训练风险模型。请检查种子数据和共享数据目录。")
     counts = Counter(y for _, y in data)
@@ -262,8 +324,10 @@ def training_set(settings: Settings, extra: Iterable[Example] = ()) -> tuple[lis
         "majority_class": 1 if counts[1] > counts[0] else 0,
         "removed_eval_overlap_or_empty": removed,
         "sha256": fingerprint(data),
+        "dev": {name: len(examples) for name, examples in dev.items()},
+        "dev_fraction": dev_fraction if dev else 0.0,
     }
-    return data, description
+    return data, dev, description
 
 
 __all__ = [
@@ -272,6 +336,12 @@ __all__ = [
     "load_finfe",
     "load_finfe_training",
     "load_finfe_unseen_eval",
+    "load_finfe3",
+    "load_finfe3_unseen_eval",
+    "finfe3_train_labels",
+    "training_and_dev",
+    "carve_dev",
+    "DEV_FRACTION",
     "load_smp2020",
     "load_seed",
     "load_seed_records",

@@ -3,7 +3,8 @@
 Sets: ``finnsp`` (FinNSP eval), ``finfe_unseen`` (FinFE eval texts unseen in
 train), ``smp2020_usual`` and ``smp2020_virus`` (SMP2020-EWECT usual / virus
 test, angry/sad/fear = negative; never trained on). For each, the model is
-compared with baselines at threshold 0.5:
+compared with baselines at threshold 0.5 (of the model's score as calibrated on
+the dev split, :mod:`rcops.classifier.thresholds`):
 
 * ``majority`` — always predicts the majority class of the model's training data;
 * ``lexicon`` — predicts negative when the text contains any word of
@@ -15,6 +16,15 @@ compared with baselines at threshold 0.5:
 Reported per system: precision, recall and F1 of the negative class (label 1)
 as ``precision``, ``recall``, ``negative_f1``, the F1 of the other class
 ``not_negative_f1``, and macro-F1 over both classes ``macro_f1``.
+
+``finfe_unseen_3class``: the same FinFE unseen texts with their three labels
+(negative / neutral / positive), macro-F1 over the three. The model maps its
+(calibrated) risk score to three bins with cut points chosen on FinFE's dev texts
+at training time (``metadata["finfe_3class_bins"]``); it is a binary model, so
+this measures how far its score also orders neutral above positive. Baselines:
+``majority`` (FinFE train's most frequent label, positive), ``lexicon`` (negative
+on a lexicon hit, else positive), ``snownlp`` (P(positive) below 1/3 negative,
+above 2/3 positive; fixed, not tuned).
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ from typing import Any
 
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-from rcops.classifier.data import Example, eval_sets
+from rcops.classifier import thresholds
+from rcops.classifier.data import FINCUGE, Example, eval_sets, load_finfe3, load_finfe3_unseen_eval
 from rcops.classifier.model import RiskModel
 from rcops.store.settings import Settings
 
@@ -150,6 +161,45 @@ def evaluate_examples(
     return out
 
 
+THREE_CLASS_NAMES = {thresholds.NEGATIVE3: "negative", thresholds.NEUTRAL3: "neutral", thresholds.POSITIVE3: "positive"}
+
+
+def metrics3(y_true: Sequence[int], y_pred: Sequence[int]) -> dict[str, Any]:
+    """3-class macro-F1, accuracy and per-class F1 (FinFE labels)."""
+    labels = list(THREE_CLASS_NAMES)
+    per = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    return {
+        "macro_f1": round(thresholds.macro_f1_3(y_true, y_pred), 4),
+        "accuracy": round(sum(int(a == b) for a, b in zip(y_true, y_pred, strict=True)) / max(len(y_true), 1), 4),
+        "per_class_f1": {THREE_CLASS_NAMES[k]: round(float(f), 4) for k, f in zip(labels, per, strict=True)},
+    }
+
+
+def evaluate_finfe_3class(model: RiskModel, shared: Path, snow: SnowNLPBaseline | None = None) -> dict[str, Any] | None:
+    """FinFE unseen eval as 3 classes (see the module docstring); None when the data or
+    the model's bins (a model trained without the shared data) are missing."""
+    bins = model.metadata.get("finfe_3class_bins")
+    folder = shared / FINCUGE
+    if not bins or not (folder / "finfe_eval.json").is_file() or not (folder / "finfe_train.json").is_file():
+        return None
+    examples = load_finfe3_unseen_eval(shared)
+    texts = [t for t, _ in examples]
+    y = [label for _, label in examples]
+    train_labels = [label for _, label in load_finfe3(shared, "train")]
+    majority = max(THREE_CLASS_NAMES, key=train_labels.count)
+    out: dict[str, Any] = {
+        "n": len(examples),
+        "counts": {THREE_CLASS_NAMES[k]: y.count(k) for k in THREE_CLASS_NAMES},
+        "bins": {"low": bins["low"], "high": bins["high"]},
+        "model": metrics3(y, thresholds.three_class(model.score(texts), bins["low"], bins["high"])),
+        "majority": metrics3(y, [majority] * len(y)),
+        "lexicon": metrics3(y, [thresholds.NEGATIVE3 if hit else thresholds.POSITIVE3 for hit in lexicon_predict(texts)]),
+    }
+    if snow is not None:
+        out["snownlp"] = metrics3(y, thresholds.three_class([1 - p for p in snow.positive(texts)], 1 / 3, 2 / 3))
+    return out
+
+
 def evaluate(model: RiskModel, settings: Settings, snownlp: bool = True, category_cv: bool = False) -> dict[str, Any]:
     """Scores of *model* and the baselines on every evaluation set present
     (SnowNLP too when *snownlp* and the package is installed); the abusive-language
@@ -164,6 +214,7 @@ def evaluate(model: RiskModel, settings: Settings, snownlp: bool = True, categor
     snow = SnowNLPBaseline(Path(settings.data_dir) / "cache" / "snownlp.json") if snownlp and snownlp_available() else None
     try:
         per_set = {name: evaluate_examples(model, ex, majority, snow, threshold) for name, ex in sets.items()}
+        three = evaluate_finfe_3class(model, Path(settings.shared_data_dir), snow)
     finally:
         if snow is not None:
             snow.flush()
@@ -173,6 +224,8 @@ def evaluate(model: RiskModel, settings: Settings, snownlp: bool = True, categor
         "majority_class": majority,
         "sets": per_set,
     }
+    if three is not None:
+        result["finfe_unseen_3class"] = three
     shared = Path(settings.shared_data_dir)
     if model.abusive is not None and (shared / "cold_offensive" / "test.csv").is_file():
         from rcops.classifier.abusive import evaluate_abusive
@@ -194,6 +247,8 @@ def as_json(result: dict[str, Any]) -> dict[str, Any]:
                **{k: v for k, v in res.items() if k in SYSTEMS}}
         for name, res in result.get("sets", {}).items()
     }
+    if "finfe_unseen_3class" in result:
+        out["finfe_unseen_3class"] = result["finfe_unseen_3class"]
     if "abusive" in result:
         out["cold_offensive"] = result["abusive"]
     if "category_cv" in result:
@@ -233,6 +288,12 @@ def format_table(result: dict[str, Any]) -> str:
         "  ".join("-" * w for w in cols),
     ]
     out += [line(r) for r in rows]
+    three = result.get("finfe_unseen_3class")
+    if three:
+        out.append(f"FinFE 未见验证集三分类（消极/中性/积极 {three['counts']['negative']}/{three['counts']['neutral']}/"
+                   f"{three['counts']['positive']} 条；模型按风险分分三档，分档点 {three['bins']['low']:.2f}/"
+                   f"{three['bins']['high']:.2f} 取自开发集）宏F1："
+                   + "，".join(f"{SYSTEMS[k]} {three[k]['macro_f1']:.3f}" for k in SYSTEMS if k in three))
     ab = result.get("abusive")
     if ab:
         m, b = ab["model"], ab["majority"]
@@ -248,6 +309,7 @@ def format_table(result: dict[str, Any]) -> str:
 
 
 __all__ = [
-    "evaluate", "evaluate_examples", "format_table", "lexicon_predict", "metrics", "as_json",
+    "evaluate", "evaluate_examples", "evaluate_finfe_3class", "format_table", "lexicon_predict", "metrics", "metrics3",
+    "as_json",
     "SnowNLPBaseline", "snownlp_available", "NEGATIVE_LEXICON", "THRESHOLD",
 ]

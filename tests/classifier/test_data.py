@@ -13,11 +13,13 @@ from rcops.classifier.data import (
     fingerprint,
     load_finfe,
     load_finfe_training,
+    load_finfe3_unseen_eval,
     load_finfe_unseen_eval,
     load_finnsp,
     load_seed,
     load_seed_records,
     load_smp2020,
+    training_and_dev,
     training_set,
 )
 from rcops.classifier.exceptions import ClassifierError, TrainingDataMissing
@@ -129,6 +131,26 @@ def test_no_evaluation_text_is_in_the_training_set(tmp_path: Path) -> None:
     assert desc["total"] == len(data)
     assert desc["sha256"] == fingerprint(data)
     assert desc["removed_eval_overlap_or_empty"] >= 1  # FinNSP has one train text also in eval
+
+
+@needs_fincuge
+@needs_smp
+def test_dev_split_is_carved_from_the_training_splits_only(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, SHARED_DATA)
+    data, dev, desc = training_and_dev(settings)
+    assert set(dev) == {"finnsp_train", "finfe_train_dedup", "smp2020_virus_train"}  # never seed or operator labels
+    train_texts = {t for t, _ in data}
+    held_out = {t for examples in eval_sets(SHARED_DATA).values() for t, _ in examples}
+    for name, examples in dev.items():
+        texts = {t for t, _ in examples}
+        assert not texts & train_texts and not texts & held_out, name
+        share = len(examples) / (len(examples) + desc["sources"][name])
+        assert 0.09 < share < 0.11, name
+    assert desc["dev"] == {name: len(examples) for name, examples in dev.items()}
+    again, dev2, _ = training_and_dev(settings)
+    assert again == data and dev2 == dev  # the same split every time
+    three = load_finfe3_unseen_eval(SHARED_DATA)
+    assert len(three) == 845 and Counter(y for _, y in three) == {0: 116, 1: 160, 2: 569}
 
 
 def test_training_set_without_shared_folder_is_seed_plus_extra(tmp_path: Path) -> None:

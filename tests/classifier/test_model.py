@@ -156,8 +156,14 @@ def test_full_model_reaches_target_on_finnsp_and_beats_baselines(
         assert res["model"]["negative_f1"] > res["lexicon"]["negative_f1"], name
     assert model.metadata["metrics"] is result
     assert model.metadata["training_seconds"] < 240  # ~40 s on an idle core
+    # FinFE unseen as 3 classes: score bins chosen on the dev split, never on eval
+    three = result["finfe_unseen_3class"]
+    assert three["n"] == 845 and three["bins"] == {k: model.metadata["finfe_3class_bins"][k] for k in ("low", "high")}
+    assert three["model"]["macro_f1"] > max(three["majority"]["macro_f1"], three["lexicon"]["macro_f1"]) + 0.1
+    assert set(three["model"]["per_class_f1"]) == {"negative", "neutral", "positive"}
+    assert 0.3 <= model.metadata["calibration"]["threshold"] <= 0.7
     table = format_table(result)
-    assert "FinNSP" in table and "多数类基线" in table and "关键词基线" in table
+    assert "FinNSP" in table and "多数类基线" in table and "关键词基线" in table and "三分类" in table
     print("\n" + table)
 
 

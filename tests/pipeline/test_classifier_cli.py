@@ -93,9 +93,12 @@ def test_train_models_use_evaluate_and_grade(env: dict[str, str]) -> None:
         assert doc[name]["majority"]["recall"] in (0.0, 1.0)  # one class for every text
     assert doc["finnsp"]["model"]["negative_f1"] > doc["finnsp"]["lexicon"]["negative_f1"] - 0.1
     assert {"model", "majority"} <= set(doc["cold_offensive"]) and doc["cold_offensive"]["n"] == 200
+    assert {"model", "majority", "lexicon"} <= set(doc["finfe_unseen_3class"])
+    assert 0.0 <= doc["finfe_unseen_3class"]["model"]["macro_f1"] <= 1.0
     assert doc["category_cv"]["combined"]["macro_f1"] > doc["category_cv"]["rules"]["macro_f1"]
     plain = rcops(env, "evaluate", "--no-snownlp").stdout
     assert "SMP2020 疫情测试集" in plain and "关键词基线" in plain and "COLD" in plain and "交叉验证" in plain
+    assert "三分类" in plain
 
     res = rcops(env, "grade", "--json", FRAUD)
     assert res.returncode == 0, res.stderr
