@@ -77,14 +77,16 @@ def initialise(settings: Settings, sources: str = "demo", rules: str = "", actor
 
     settings.ensure_dirs()
     engine = _engine(settings)
-    migrate(engine)
-    rules_def = load_rules_file(rules or None)
-    path = _sources_file(settings.sources_file or sources)
-    doc = _demo_doc(settings, path) if path == DEMO_SOURCES else path
-    with make_sessionmaker(engine).begin() as session:
-        changed = install_rules(session, rules_def, actor)
-        loaded = load_monitoring_config(session, doc, actor)
-    engine.dispose()
+    try:
+        migrate(engine)
+        rules_def = load_rules_file(rules or None)
+        path = _sources_file(settings.sources_file or sources)
+        doc = _demo_doc(settings, path) if path == DEMO_SOURCES else path
+        with make_sessionmaker(engine).begin() as session:
+            changed = install_rules(session, rules_def, actor)
+            loaded = load_monitoring_config(session, doc, actor)
+    finally:
+        engine.dispose()
     return {"rules": changed, "monitoring": loaded, "sources_file": str(path)}
 
 
@@ -247,7 +249,11 @@ def crawl(source: Annotated[str, typer.Argument(help="信息源标识（key）")
         raise _fail(str(exc)) from exc
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     if summary.get("status") == "ok":
-        out.print(f"研判：{sched.triage_once(settings, _engine(settings), _load_model(settings))}")
+        engine = _engine(settings)
+        try:
+            out.print(f"研判：{sched.triage_once(settings, engine, _load_model(settings))}")
+        finally:
+            engine.dispose()
     else:
         raise typer.Exit(code=2)
 
@@ -279,6 +285,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出
             st = compute_status(session).as_dict()
     except Exception as exc:  # noqa: BLE001
         raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
     if as_json:
         print(json.dumps(st, ensure_ascii=False, indent=2))
         return

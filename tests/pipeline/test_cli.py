@@ -1,4 +1,5 @@
-"""The command line as a user runs it: real processes, real ports, a real database."""
+"""The command line as a user runs it: real processes, real ports, a real database (the two error-message
+checks run in this process, tests/support/cli.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from rcops.pipeline.replay import ReplaySite, load_replay_items
+from tests.support.cli import rcops as in_process
 
 RCOPS = [sys.executable, "-m", "rcops.pipeline.cli"]
 
@@ -72,7 +74,7 @@ def test_init_crawl_and_status_json(settings, tmp_path):
 
 
 def test_status_on_an_empty_database_says_to_run_init(settings):
-    result = rcops(env_for(settings), "status", "--json", timeout=60)
+    result = in_process(env_for(settings), "status", "--json")
     assert result.returncode == 1
     assert "rcops init" in result.stderr
 
@@ -81,7 +83,7 @@ def test_invalid_rules_file_is_refused_and_nothing_is_written(settings, tmp_path
     bad = tmp_path / "rules.yaml"
     bad.write_text("tiers:\n  - {code: I, rank: 1, name: 特别重大, any_of: [{risk_score_min: 2}]}\nplans: []\n",
                    encoding="utf-8")
-    result = rcops(env_for(settings), "init", "--rules", str(bad), timeout=60)
+    result = in_process(env_for(settings), "init", "--rules", str(bad))
     assert result.returncode == 1
     assert "risk_score_min 应为 0 到 1 之间的数" in result.stderr
     assert "等级 I：缺少预案" in result.stderr
