@@ -20,7 +20,7 @@ from sqlalchemy import select
 from rcops.store.db import make_engine, make_sessionmaker, migrate
 from rcops.store.models import Incident
 
-from .conftest import ACCOUNTS, TITLE_I, populate
+from .conftest import ACCOUNTS, TITLE_I, TITLE_II, populate
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "rcops" / "dashboard" / "app.py"
@@ -110,6 +110,14 @@ def test_operator_confirms_the_top_alert_and_completes_a_task_institution_cannot
         console_server, sqlite_db):
     sync_api = pytest.importorskip("playwright.sync_api")
     _, factory, seeded = sqlite_db
+    with factory.begin() as s:  # a resolved incident with a drafted analysis report, for the 报告 page
+        from rcops.triage import report, service
+
+        done = seeded.ids[TITLE_II]
+        service.confirm_tier(s, done, "张三")
+        service.start_disposal(s, done, "张三")
+        service.resolve(s, done, "张三", note="已发布声明")
+        report.draft_report(s, done, "张三")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -160,6 +168,24 @@ def test_operator_confirms_the_top_alert_and_completes_a_task_institution_cannot
             page.locator('[data-testid="stDataFrame"] canvas').last.wait_for()
             page.wait_for_timeout(1000)
             page.screenshot(path=str(ARTIFACTS / "05-status.png"), full_page=True)
+
+            # 报告: the draft rendered in the page, downloaded as Word
+            page.get_by_role("link", name="报告", exact=True).click()
+            page.get_by_role("heading", name="分析报告", exact=True).wait_for()
+            page.get_by_role("heading", name="一、事件概要").wait_for()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "07-report-draft.png"), full_page=True)
+            with page.expect_download() as download:
+                page.get_by_role("button", name="下载 Word").click()
+            word = download.value
+            assert word.suggested_filename.endswith(".docx")
+            assert Path(word.path()).read_bytes()[:2] == b"PK"
+
+            # 统计: the charts over the stored mentions
+            page.get_by_role("link", name="统计", exact=True).click()
+            page.get_by_text("信息来源（前 20）").wait_for()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ARTIFACTS / "08-stats.png"), full_page=True)
 
             page.get_by_role("button", name="退出登录").click()
             page.get_by_text("您已退出登录").wait_for()

@@ -168,7 +168,7 @@ def render_report(row: dict[str, Any], tiers: list) -> None:  # type: ignore[typ
         else:
             st.error(f"防篡改校验未通过：{check.message}。请立即报告管理方。", icon=":material/gpp_bad:")
 
-    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+    c1, c2, c3, _ = st.columns([1, 1, 1, 2])
     stem = f"分析报告-事件{row['incident_id']}-第{row['version']}版"
     for col, fmt, label in ((c1, "pdf", "下载 PDF"), (c2, "docx", "下载 Word"), (c3, "html", "下载 HTML")):
         col.download_button(label, data=lambda fmt=fmt: _export(rid, fmt), file_name=f"{stem}.{fmt}", mime=MIME[fmt],
@@ -176,9 +176,10 @@ def render_report(row: dict[str, Any], tiers: list) -> None:  # type: ignore[typ
 
     who = f"以“{common.md_escape(common.current_actor())}”（{common.USER_ROLES.get(common.current_role(), '')}）的身份操作"
     if status == "draft" and common.can("report.write"):
-        st.caption(f"{who}：修改下方 HTML 后保存或直接提交；提交后只读。所有操作记入审计日志。")
+        st.caption(f"{who}：在“修改报告内容”中修改 HTML 后保存或直接提交；提交后只读。所有操作记入审计日志。")
         st.session_state.setdefault(f"rep_html_{rid}", content)
-        st.text_area("报告内容（HTML）", key=f"rep_html_{rid}", height=360)
+        with st.expander("修改报告内容（HTML）", icon=":material/edit:"):
+            st.text_area("报告内容（HTML）", key=f"rep_html_{rid}", height=360)
         b1, b2, _ = st.columns([1, 1, 4])
         b1.button("保存草稿", key=f"rep_save_{rid}", on_click=_save, args=(rid,), icon=":material/save:")
         b2.button("提交管理方", key=f"rep_submit_{rid}", type="primary", on_click=_submit, args=(rid,),

@@ -78,12 +78,13 @@ if not total:
     st.info("该时间范围内没有信息。")
     st.stop()
 
-daily = hours is None or hours > 24 * 7
+daily = hours is None or hours > 48
 st.markdown(f"**信息量走势（每{'日' if daily else '小时'}，按信息等级）**")
 volume = volume_frame(data["per_hour"], tiers, daily)  # type: ignore[arg-type]
 st.altair_chart(
     alt.Chart(volume).mark_bar().encode(
-        x=alt.X("时段:T", title=None, axis=alt.Axis(format="%m-%d" if daily else "%d日%H时", labelAngle=0)),
+        x=alt.X("时段:T", title=None, axis=alt.Axis(format="%m-%d" if daily else "%d日%H时", labelAngle=0,
+                                                    tickCount=8)),
         y=alt.Y("sum(信息条数):Q", title="信息条数", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("等级:N", scale=tier_scale(tiers), legend=alt.Legend(title=None, orient="top")),
         tooltip=[alt.Tooltip("时段:T", format="%Y-%m-%d %H:00"), "等级", alt.Tooltip("sum(信息条数):Q", title="条数")],
