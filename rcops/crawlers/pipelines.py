@@ -7,8 +7,9 @@ Every dropped item raises ``DropItem`` with a Chinese reason; the reason and
 its category (invalid / irrelevant / duplicate) are counted in the crawl stats
 (``rcops/reason/<reason>``, ``rcops/items_<category>``), which the worker writes
 into the CrawlRun. ``StorePipeline`` stores each mention in its own short
-transaction together with the run's counters so far, so a killed crawl leaves
-complete mentions and nearly current counters behind.
+transaction, and the run's counters so far at most once a second (with a mention,
+or by a timer when items stop coming), so a killed crawl leaves complete mentions
+and nearly current counters behind.
 
 Scrapy 2.19 (installed) calls ``process_item(item)``, ``open_spider()`` and
 ``close_spider()`` without a spider argument (a required ``spider`` parameter is deprecated);
@@ -18,13 +19,14 @@ components keep the crawler from ``from_crawler``.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from sqlalchemy import Engine, case, or_, select, update
+from sqlalchemy import Engine, bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -198,6 +200,16 @@ class SchemeMatchPipeline(_Pipeline):
         return item
 
 
+_SAME_URL = Mention.canonical_url == bindparam("url")
+#: a stored mention with the same URL, else the earliest with the same text (built once)
+_STORED_COPY = (
+    select(Mention.canonical_url, Mention.story_key, Mention.content_hash)
+    .where(or_(_SAME_URL, Mention.content_hash == bindparam("digest")))
+    .order_by(case((_SAME_URL, 0), else_=1), Mention.id)
+    .limit(1)
+)
+
+
 class DedupPipeline(_Pipeline):
     """Drop items whose canonical URL is already stored, or was seen in this run.
 
@@ -216,15 +228,8 @@ class DedupPipeline(_Pipeline):
             raise drop(self.crawler, "duplicate", "重复：本次抓取中已出现", log_level="DEBUG")
         self.seen_urls.add(item.canonical_url)
         ctx = store_context(self.crawler)
-        same_url = Mention.canonical_url == item.canonical_url
         with ctx.engine.connect() as conn:  # a plain read: no ORM session needed
-            existing = conn.execute(
-                select(Mention.canonical_url, Mention.story_key, Mention.content_hash)
-                .where(or_(same_url, Mention.content_hash == item.content_hash))
-                # the same URL first; else the chain of the earliest stored copy of the text
-                .order_by(case((same_url, 0), else_=1), Mention.id)
-                .limit(1)
-            ).first()
+            existing = conn.execute(_STORED_COPY, {"url": item.canonical_url, "digest": item.content_hash}).first()
         if existing is not None:
             if existing[0] == item.canonical_url:
                 raise drop(self.crawler, "duplicate", "重复：链接已存在", log_level="DEBUG")
@@ -235,11 +240,49 @@ class DedupPipeline(_Pipeline):
 class StorePipeline(_Pipeline):
     """One short transaction per item: the Mention, its place in a story chain
     (near-duplicates across sources and runs, first source; see :mod:`.stories`),
-    and the run's counters so far."""
+    and — at most every :data:`COUNTERS_EVERY_SECONDS` — the run's counters so far; a timer
+    writes them too when items stop coming, so a killed crawl leaves them nearly current
+    (the worker writes the final ones)."""
+
+    COUNTERS_EVERY_SECONDS = 1.0
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.stories = StoryIndex()
+        self.counters_written = 0.0
+        self.counters_dirty = False
+        self.timer: Any = None
+
+    def open_spider(self) -> None:
+        from twisted.internet import task
+
+        self.timer = task.LoopingCall(self._tick)
+        self.timer.start(self.COUNTERS_EVERY_SECONDS, now=False)
+
+    def _tick(self) -> None:
+        try:
+            self.write_counters()
+        except Exception:  # noqa: BLE001 - counters are retried on the next tick; the crawl goes on
+            logger.warning("抓取计数暂未写入（稍后重试）", exc_info=True)
+
+    def close_spider(self) -> None:
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
+        self.write_counters()
+
+    def write_counters(self, session: Session | None = None) -> None:
+        """The run's counters so far into its CrawlRun (in ``session``'s transaction, or a new one)."""
+        ctx = store_context(self.crawler)
+        if ctx.run_id is None or not self.counters_dirty:
+            return
+        statement = update(CrawlRun).where(CrawlRun.id == ctx.run_id).values(**run_counters(self.stats.get_stats()))
+        if session is not None:
+            session.execute(statement)
+        else:
+            with ctx.sessions.begin() as own:
+                own.execute(statement)
+        self.counters_written = time.monotonic()
+        self.counters_dirty = False
 
     def process_item(self, item: MentionItem) -> MentionItem:
         ctx = store_context(self.crawler)
@@ -268,14 +311,14 @@ class StorePipeline(_Pipeline):
                     self.stats.inc_value(STAT_PREFIX + "reposts_exact")
                 elif mention.spread_rank > 1:
                     self.stats.inc_value(STAT_PREFIX + "reposts")
-                if ctx.run_id is not None:
-                    session.execute(
-                        update(CrawlRun).where(CrawlRun.id == ctx.run_id).values(**run_counters(self.stats.get_stats()))
-                    )
+                self.counters_dirty = True
+                if time.monotonic() - self.counters_written >= self.COUNTERS_EVERY_SECONDS:
+                    self.write_counters(session)
         except IntegrityError:
             # another crawl stored the same URL between our check and our insert
             if counted:
                 self.stats.inc_value(STAT_PREFIX + "items_stored", -1)
+            self.counters_dirty = True  # what was written with the mention was rolled back with it
             raise drop(self.crawler, "duplicate", "重复：并发写入时已存在", log_level="DEBUG") from None
         return item
 

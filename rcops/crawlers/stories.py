@@ -64,6 +64,21 @@ def _normalise(text: str) -> str:
     return _NOT_WORD.sub("", (text or "").casefold())
 
 
+#: shingle → its 8-byte BLAKE2b digest: common 3-grams recur across texts, so a crawl
+#: hashes most of them once (cleared when it grows past this many entries)
+_DIGESTS: dict[str, bytes] = {}
+DIGEST_CACHE_SIZE = 200_000
+
+
+def _digest(shingle: str) -> bytes:
+    value = _DIGESTS.get(shingle)
+    if value is None:
+        if len(_DIGESTS) >= DIGEST_CACHE_SIZE:
+            _DIGESTS.clear()
+        value = _DIGESTS[shingle] = hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest()
+    return value
+
+
 def simhash(text: str) -> int | None:
     """64-bit SimHash of ``text``'s character shingles, or ``None`` for a too short text.
 
@@ -74,12 +89,12 @@ def simhash(text: str) -> int | None:
     if len(chars) < MIN_CHARS:
         return None
     weights = Counter(chars[i : i + SHINGLE] for i in range(len(chars) - SHINGLE + 1))
-    digests = b"".join(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in weights)
+    digests = b"".join(map(_digest, weights))
     # one row of 64 bits per shingle (most significant first), weighted, summed per bit
     bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(len(weights), BITS)
     counts = np.fromiter(weights.values(), dtype=np.int64, count=len(weights))
     totals = counts @ (2 * bits.astype(np.int64) - 1)
-    return int("".join("1" if t > 0 else "0" for t in totals), 2)
+    return int.from_bytes(np.packbits(totals > 0).tobytes(), "big")
 
 
 def mention_simhash(title: str, text: str) -> int | None:

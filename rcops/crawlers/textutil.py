@@ -61,8 +61,19 @@ def clean_text(value: str, *, keep_newlines: bool = True) -> str:
     """Collapse whitespace, drop control and format characters; no NFKC (keeps full-width punctuation)."""
     if not value:
         return ""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.replace("\n", "").replace("\t", "").isprintable():  # else nothing to drop or replace
+        text = _drop_invisible(text)
+    lines = [_INLINE_SPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
+    if not keep_newlines:
+        return " ".join(line for line in lines if line)
+    return _MANY_NEWLINES_RE.sub("\n", "\n".join(lines)).strip()
+
+
+def _drop_invisible(value: str) -> str:
+    """Control and format characters dropped (the zero-width joiner kept), other spaces made plain."""
     out = []
-    for ch in value.replace("\r\n", "\n").replace("\r", "\n"):
+    for ch in value:
         if ch in "\n\t":
             out.append(ch)
             continue
@@ -73,11 +84,7 @@ def clean_text(value: str, *, keep_newlines: bool = True) -> str:
             out.append(" ")
             continue
         out.append(ch)
-    text = "".join(out)
-    lines = [_INLINE_SPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
-    if not keep_newlines:
-        return " ".join(line for line in lines if line)
-    return _MANY_NEWLINES_RE.sub("\n", "\n".join(lines)).strip()
+    return "".join(out)
 
 
 def clean_field(value: str, *, keep_newlines: bool = True) -> str:

@@ -62,3 +62,36 @@ def test_clean_text_keeps_full_width_punctuation_and_drops_control_chars() -> No
 
 def test_html_to_text_skips_scripts_and_styles() -> None:
     assert clean_text(html_to_text("<div>正文<script>var a='<p>';</script><style>p{}</style>结束</div>")) == "正文结束"
+
+
+def test_clean_text_fast_path_equals_the_character_by_character_rules() -> None:
+    """Text with nothing invisible skips the per-character pass; the result is the same."""
+    import re
+    import unicodedata
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    def reference(value: str, keep_newlines: bool) -> str:
+        kept = []
+        for ch in value.replace("\r\n", "\n").replace("\r", "\n"):
+            cat = unicodedata.category(ch)
+            if ch in "\n\t":
+                kept.append(ch)
+            elif cat == "Zs":
+                kept.append(" ")
+            elif cat != "Cc" and (cat != "Cf" or ch == "\u200d"):
+                kept.append(ch)
+        lines = [" ".join(line.split()) for line in "".join(kept).split("\n")]
+        if not keep_newlines:
+            return " ".join(line for line in lines if line)
+        return re.sub(r"\n{2,}", "\n", "\n".join(lines)).strip()
+
+    alphabet = st.sampled_from(list("农信社，。 a\n\t\r") + ["\u3000", "\xa0", "\u200b", "\u200d", "\x07", "\ufeff"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet, max_size=30), st.booleans())
+    def check(value: str, keep_newlines: bool) -> None:
+        assert clean_text(value, keep_newlines=keep_newlines) == reference(value, keep_newlines)
+
+    check()
