@@ -126,6 +126,10 @@ def test_a_cron_source_gets_a_cron_job_firing_at_its_next_time_in_shanghai(setti
         # an interval source still runs a moment after the start, then every 15 minutes
         assert isinstance(interval_job.trigger, IntervalTrigger) and interval_job.trigger.interval == timedelta(minutes=15)
         assert interval_job.next_run_time - before < timedelta(seconds=10)
+        # without a first run now, the trigger decides (the jobs were paused: next_run_time None)
+        sched.sync_jobs(scheduler, settings, engine, first_run_now=False)
+        later = scheduler.get_job("crawl:feed").next_run_time
+        assert later is not None and timedelta(minutes=14) < later - before <= timedelta(minutes=15, seconds=10)
     finally:
         scheduler.shutdown(wait=False)
 
