@@ -99,7 +99,7 @@ def test_incident_page_shows_mentions_as_plain_text_and_tasks_with_roles(console
     assert "状态：**待研判**" in blob and "定级依据：Ⅱ级 重大" in blob
     assert "责任角色：值班员" in blob and "责任角色：舆情分析员" in blob
     assert "剩余" in blob or "已超时" in blob
-    assert [t.label for t in at.tabs][:2] == ["信息（1）", "任务（5/5 待办）"]
+    assert [t.label for t in at.tabs][:2] == ["信息（1）", "任务（4/4 待办）"]  # the daily step comes once confirmed
     # detected: confirm, correct and dismiss; no disposal yet
     keys = {b.key for b in at.button}
     assert {"act_confirm", "act_correct", "act_dismiss"} <= keys and "act_start" not in keys
