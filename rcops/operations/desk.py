@@ -42,16 +42,6 @@ def top_incidents(session: Session, states: list[str], ranks: dict[str, int], li
     ))
 
 
-def mention_times(session: Session, states: list[str], since: datetime) -> list[tuple[datetime, str]]:
-    """(crawled_at, tier code of its incident) of every mention since ``since`` of incidents in ``states``."""
-    rows = session.execute(
-        select(Mention.crawled_at, Incident.tier_code)
-        .join(Incident, Mention.incident_id == Incident.id)
-        .where(Incident.state.in_(states), Mention.crawled_at >= since)
-    ).all()
-    return [(t, code) for t, code in rows]
-
-
 def incident_choices(session: Session, ranks: dict[str, int], open_states: list[str],
                      limit: int = 300) -> list[tuple[int, str, str, str]]:
     """(id, title, tier code, state) for a picker: open incidents gravest and newest first, then closed ones newest first."""
@@ -154,6 +144,6 @@ def report_list(session: Session, limit: int = 500) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-__all__ = ["incident_counts_by_tier", "top_incidents", "mention_times", "incident_choices", "mentions_per_hour",
+__all__ = ["incident_counts_by_tier", "top_incidents", "incident_choices", "mentions_per_hour",
            "mentions_by_tier", "mentions_by_source", "mentions_by_category", "incidents_in_states", "report_list",
            "MANUAL_SOURCE"]

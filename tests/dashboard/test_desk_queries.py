@@ -31,5 +31,5 @@ def test_gravest_first_over_all_open_incidents_and_exact_counts(session_factory)
         choices = desk.incident_choices(s, ranks, OPEN, limit=5)
         assert [c[1] for c in choices][:3] == [TITLE_I, TITLE_II, TITLE_III]
         assert choices[-1][1] == "已办结"
-        times = desk.mention_times(s, OPEN, now - timedelta(hours=3))
-        assert sorted(code for _, code in times) == ["I", "II"]
+        hours = desk.mentions_per_hour(s, now - timedelta(hours=3), incident_states=OPEN)
+        assert sorted((code, n) for _, code, n in hours) == [("I", 1), ("II", 1)]
