@@ -23,9 +23,10 @@ run: install
 	$(BIN)/rcops init --sources real
 	$(BIN)/rcops run --console
 
-## 全部测试（CI 运行的就是它）
+## 全部测试（CI 运行的就是它）；按文件分给每个 CPU 核一个进程（TEST_WORKERS=0 则不并行）
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
