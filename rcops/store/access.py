@@ -99,6 +99,8 @@ def require(session: Session, actor: str, action: str) -> None:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     what = ACTIONS[action]
+    if not actor.strip():
+        raise PermissionDenied(f"未指明操作人，不能{what}：命令行请加 --actor 账号名（或设置环境变量 RCOPS_ACTOR）")
     if actor == SYSTEM_ACTOR:
         if action in SYSTEM_ACTIONS:
             return

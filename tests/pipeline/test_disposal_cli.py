@@ -166,3 +166,17 @@ def test_rules_and_downgrade_sign_off_by_commands(settings, session_factory, tmp
     assert r.returncode == 0 and "当前等级 IV 级" in r.stdout, r.stderr
     r = rcops(env, "rules", "show", "--json")
     assert [t["tier"] for t in json.loads(r.stdout)] == ["I", "II", "III", "IV"]
+
+
+@pytest.mark.sqlite_only
+def test_an_action_without_an_actor_is_refused_and_rcops_actor_names_one(settings, session_factory):
+    inc_id = seeded(session_factory)
+    env = env_for(settings)
+    r = rcops(env, "incident", "confirm", str(inc_id))
+    assert r.returncode == 1 and "未指明操作人" in r.stderr and "--actor" in r.stderr
+    with session_factory() as s:
+        assert s.get(Incident, inc_id).state == "detected"  # nothing changed
+    r = rcops(env_for(settings, RCOPS_ACTOR="op1"), "incident", "confirm", str(inc_id), "--json")
+    assert r.returncode == 0, r.stderr
+    with session_factory() as s:
+        assert s.get(Incident, inc_id).state == "confirmed"

@@ -39,7 +39,8 @@ out = Console()
 err = Console(stderr=True)
 TZ = ZoneInfo("Asia/Shanghai")
 
-Actor = Annotated[str, typer.Option("--actor", help="操作人（账号名）")]
+Actor = Annotated[str, typer.Option("--actor", envvar="RCOPS_ACTOR",
+                                    help="操作人（账号名；也可设环境变量 RCOPS_ACTOR）")]
 AsJson = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
 ExpectVersion = Annotated[int | None, typer.Option("--expect-version", help="乐观锁：期望的事件版本号")]
 
@@ -250,7 +251,7 @@ def _incident_action(fn: Callable[..., Any], message: str) -> Callable[..., None
 
 @incident_app.command("confirm")
 def confirm(
-    incident_id: int, actor: Actor = "cli",
+    incident_id: int, actor: Actor = "",
     tier: Annotated[str | None, typer.Option("--tier", help="改为此等级（I/II/III/IV）")] = None,
     reason: Annotated[str, typer.Option("--reason", help="改等级的理由")] = "",
     expect_version: ExpectVersion = None, as_json: AsJson = False,
@@ -264,7 +265,7 @@ def confirm(
 
 @incident_app.command("approve-downgrade")
 def approve_downgrade(
-    incident_id: int, actor: Actor = "cli",
+    incident_id: int, actor: Actor = "",
     reject: Annotated[bool, typer.Option("--reject", help="驳回降级申请")] = False,
     reason: Annotated[str, typer.Option("--reason", help="审批意见")] = "",
     expect_version: ExpectVersion = None, as_json: AsJson = False,
@@ -277,7 +278,7 @@ def approve_downgrade(
 
 
 @incident_app.command("dispose")
-def dispose(incident_id: int, actor: Actor = "cli", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
+def dispose(incident_id: int, actor: Actor = "", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
     """开始处置（已研判 → 处置中）。"""
     from rcops.triage.service import start_disposal
 
@@ -285,7 +286,7 @@ def dispose(incident_id: int, actor: Actor = "cli", expect_version: ExpectVersio
 
 
 @incident_app.command("resolve")
-def resolve(incident_id: int, actor: Actor = "cli", note: Annotated[str, typer.Option("--note")] = "",
+def resolve(incident_id: int, actor: Actor = "", note: Annotated[str, typer.Option("--note")] = "",
             expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
     """处置完毕（处置中 → 已处置）；取消待发的督办与通知。"""
     from rcops.triage.service import resolve as do_resolve
@@ -296,7 +297,7 @@ def resolve(incident_id: int, actor: Actor = "cli", note: Annotated[str, typer.O
 
 @incident_app.command("dismiss")
 def dismiss(incident_id: int, reason: Annotated[str, typer.Option("--reason", help="排除理由（必填）")],
-            actor: Actor = "cli", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
+            actor: Actor = "", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
     """排除：不是舆情事件（须填理由）。"""
     from rcops.triage.service import dismiss as do_dismiss
 
@@ -306,7 +307,7 @@ def dismiss(incident_id: int, reason: Annotated[str, typer.Option("--reason", he
 
 @incident_app.command("reopen")
 def reopen(incident_id: int, reason: Annotated[str, typer.Option("--reason", help="重新打开的理由（必填）")],
-           actor: Actor = "cli", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
+           actor: Actor = "", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
     """重新打开已排除或已处置的事件。"""
     from rcops.triage.service import reopen as do_reopen
 
@@ -315,7 +316,7 @@ def reopen(incident_id: int, reason: Annotated[str, typer.Option("--reason", hel
 
 
 @incident_app.command("assign")
-def assign(task_id: int, user: str, actor: Actor = "cli", note: Annotated[str, typer.Option("--note")] = "",
+def assign(task_id: int, user: str, actor: Actor = "", note: Annotated[str, typer.Option("--note")] = "",
            as_json: AsJson = False) -> None:
     """指派任务给某人。"""
     from rcops.triage.service import assign_task
@@ -327,7 +328,7 @@ def assign(task_id: int, user: str, actor: Actor = "cli", note: Annotated[str, t
 
 
 @incident_app.command("complete")
-def complete(task_id: int, actor: Actor = "cli", note: Annotated[str, typer.Option("--note")] = "",
+def complete(task_id: int, actor: Actor = "", note: Annotated[str, typer.Option("--note")] = "",
              force: Annotated[bool, typer.Option("--force", help="检查清单未全部勾选时强制完成（须用 --note 说明理由）")] = False,
              as_json: AsJson = False) -> None:
     """完成任务（可附说明）；有检查清单的任务须先逐项勾选（rcops task tick）。"""
@@ -341,7 +342,7 @@ def complete(task_id: int, actor: Actor = "cli", note: Annotated[str, typer.Opti
 
 
 @incident_app.command("comment")
-def comment(task_id: int, text: str, actor: Actor = "cli", as_json: AsJson = False) -> None:
+def comment(task_id: int, text: str, actor: Actor = "", as_json: AsJson = False) -> None:
     """给任务加批注。"""
     from rcops.triage.merge import comment_task
 
@@ -354,7 +355,7 @@ def comment(task_id: int, text: str, actor: Actor = "cli", as_json: AsJson = Fal
 @incident_app.command("merge")
 def merge(target_id: int, source_ids: list[int],
           reason: Annotated[str, typer.Option("--reason", help="合并理由（必填）")],
-          actor: Actor = "cli", as_json: AsJson = False) -> None:
+          actor: Actor = "", as_json: AsJson = False) -> None:
     """把若干事件并入目标事件（被并入的事件以“并入”理由排除，任务保留）。"""
     from rcops.triage.merge import merge_incidents
 
@@ -367,7 +368,7 @@ def merge(target_id: int, source_ids: list[int],
 @incident_app.command("split")
 def split(incident_id: int, mention_ids: list[int],
           reason: Annotated[str, typer.Option("--reason", help="拆分理由（必填）")],
-          actor: Actor = "cli", as_json: AsJson = False) -> None:
+          actor: Actor = "", as_json: AsJson = False) -> None:
     """把指定信息从事件中拆出，成为新事件。"""
     from rcops.triage.merge import split_incident
 
@@ -382,7 +383,7 @@ def _report_data(r: Any) -> dict[str, Any]:
 
 
 @incident_app.command("report")
-def report(incident_id: int, actor: Actor = "cli",
+def report(incident_id: int, actor: Actor = "",
            template: Annotated[str, typer.Option("--template", help="管理方的报告模板（Jinja2）；默认用系统模板")] = "",
            as_json: AsJson = False) -> None:
     """起草分析报告（事件须已处置）。"""
@@ -395,7 +396,7 @@ def report(incident_id: int, actor: Actor = "cli",
 
 @incident_app.command("edit-report")
 def edit_report(report_id: int, file: Annotated[Path, typer.Option("--file", help="修改后的 HTML 文件")],
-                actor: Actor = "cli", as_json: AsJson = False) -> None:
+                actor: Actor = "", as_json: AsJson = False) -> None:
     """以文件内容替换报告草稿。"""
     from rcops.triage.report import edit_report as do_edit
 
@@ -421,19 +422,19 @@ def _report_action(name: str, message: str) -> Callable[..., None]:
 
 
 @incident_app.command("submit")
-def submit(report_id: int, actor: Actor = "cli", as_json: AsJson = False) -> None:
+def submit(report_id: int, actor: Actor = "", as_json: AsJson = False) -> None:
     """提交分析报告（事件 → 已报告）。"""
     _report_action("submit_report", "报告 {report_id} 已提交，事件 {incident_id} 已报告")(report_id, actor, as_json)
 
 
 @incident_app.command("archive")
-def archive(report_id: int, actor: Actor = "cli", as_json: AsJson = False) -> None:
+def archive(report_id: int, actor: Actor = "", as_json: AsJson = False) -> None:
     """管理方归档分析报告：封存（SHA-256），只读；事件 → 已归档。"""
     _report_action("archive_report", "报告 {report_id} 已归档封存，SHA-256 {sha256}")(report_id, actor, as_json)
 
 
 @incident_app.command("correct")
-def correct(report_id: int, actor: Actor = "cli", as_json: AsJson = False) -> None:
+def correct(report_id: int, actor: Actor = "", as_json: AsJson = False) -> None:
     """为已归档报告新建更正版本（草稿），归档后取代原版本。"""
     _report_action("correct_report", "已新建更正版本：报告 {report_id}（第 {version} 版）")(report_id, actor, as_json)
 
@@ -534,7 +535,7 @@ def rules_check(file: Path) -> None:
 
 
 @rules_app.command("install")
-def rules_install(file: Path, actor: Actor = "cli", as_json: AsJson = False) -> None:
+def rules_install(file: Path, actor: Actor = "", as_json: AsJson = False) -> None:
     """安装分级与预案：有变化的等级与预案生成新版本（已有事件保留原版本）。"""
     from rcops.plans.exceptions import PlanError
     from rcops.plans.schema import load_rules_file
@@ -583,7 +584,7 @@ task_app = typer.Typer(help="处置任务：勾选检查清单", no_args_is_help
 @task_app.command("tick")
 def task_tick(task_id: int, index: Annotated[int, typer.Argument(help="检查事项序号（从 1 起，见 rcops incident ID）")],
               undo: Annotated[bool, typer.Option("--undo", help="取消勾选")] = False,
-              actor: Actor = "cli", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
+              actor: Actor = "", expect_version: ExpectVersion = None, as_json: AsJson = False) -> None:
     """勾选（或 --undo 取消勾选）任务检查清单中的一项。"""
     from rcops.triage.service import task_checklist, tick_checklist_item
 
@@ -646,7 +647,7 @@ def roster_add(user: str,
                role: Annotated[str, typer.Option("--role", help="预案角色，如 duty_officer（值班员）、analyst（舆情分析员）")],
                start: Annotated[str, typer.Option("--from", help="开始时间，如 2026-12-04 08:00（北京时间）")],
                end: Annotated[str, typer.Option("--to", help="结束时间（不含），如 2026-12-04 20:00")],
-               actor: Actor = "cli", as_json: AsJson = False) -> None:
+               actor: Actor = "", as_json: AsJson = False) -> None:
     """排班：某用户在某时段担任某角色的值班。"""
     from rcops.triage.roster import add_shift
 
@@ -658,7 +659,7 @@ def roster_add(user: str,
 
 
 @roster_app.command("remove")
-def roster_remove(shift_id: int, actor: Actor = "cli", reason: Annotated[str, typer.Option("--reason")] = "",
+def roster_remove(shift_id: int, actor: Actor = "", reason: Annotated[str, typer.Option("--reason")] = "",
                   as_json: AsJson = False) -> None:
     """撤销一条值班（已指派的任务不变）。"""
     from rcops.triage.roster import remove_shift
