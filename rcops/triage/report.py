@@ -319,17 +319,47 @@ def get_report(session: Session, report_id: int) -> AnalysisReport:
     return rep
 
 
-def draft_report(session: Session, incident_id: int, actor: str, template_path: Path | str | None = None) -> AnalysisReport:
-    """Draft the analysis report of a resolved incident from its data (a new draft version each call)."""
+def draft_report(session: Session, incident_id: int, actor: str, template_path: Path | str | None = None,
+                 redraft: bool = False) -> AnalysisReport:
+    """Draft the analysis report of a resolved incident from its data.
+
+    An incident has at most one open draft: drafting again (a double click, a second operator) is
+    refused with the draft's number, unless ``redraft`` asks to regenerate that draft from the
+    current data (its edits are replaced; audited). A report already submitted or archived is
+    refused too: the administrator archives it, and an archived one is changed by a correction."""
     require(session, actor, "report.write")
     incident = get_incident(session, incident_id)
     if incident.state not in (IncidentState.resolved.value, IncidentState.reported.value):
         raise InvalidAction(f"事件状态为“{STATE_LABELS[incident.state]}”，处置完毕（已处置）后才能起草分析报告")
+    existing = session.scalars(select(AnalysisReport).where(
+        AnalysisReport.incident_id == incident.id, AnalysisReport.status.in_(("draft", "submitted")))
+        .order_by(AnalysisReport.version.desc())).first()
+    if existing is not None and (existing.status != "draft" or not redraft):
+        if existing.status == "draft":
+            raise ReportError(f"事件 {incident.id} 已有分析报告草稿（报告 {existing.id}，第 {existing.version} 版）："
+                              "请在该草稿上修改后提交；如需按最新数据重新生成该草稿，请选择“重新起草”（命令行加 --redraft）")
+        raise ReportError(f"事件 {incident.id} 的分析报告（报告 {existing.id}，第 {existing.version} 版）已提交，"
+                          "等待管理方归档；归档后如需修改请新建更正版本")
     template_path = template_path or ReportSettings().template or None
     ctx = report_context(session, incident)
     chart = volume_chart(ctx["hours"]) if ctx["hours"] else b""
     ctx["chart"] = CHART if chart else ""
     content = render(template_path, ctx)
+    if existing is not None:  # redraft: the same draft, regenerated
+        existing.content_html = content
+        existing.title = ctx["title"]
+        existing.template = str(template_path or "")
+        old_chart = next((a for a in existing.attachments if a.name == CHART), None)
+        if chart and old_chart is not None:
+            old_chart.data = chart
+        elif chart:
+            existing.attachments.append(ReportAttachment(name=CHART, mime="image/png", data=chart))
+        elif old_chart is not None:
+            existing.attachments.remove(old_chart)
+        session.flush()
+        record(session, actor, "analysis_report", existing.id, "redrafted", incident_id=incident.id,
+               version=existing.version)
+        return existing
     version = (session.scalar(select(func.max(AnalysisReport.version)).where(AnalysisReport.incident_id == incident.id)) or 0) + 1
     rep = AnalysisReport(incident_id=incident.id, version=version, status="draft", title=ctx["title"],
                          content_html=content, template=str(template_path or ""), created_by=actor)

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from rcops.store.models import Incident, Task, utcnow
+from rcops.store.models import AuditEvent, Incident, Task, utcnow
 from rcops.store.models_disposal import AnalysisReport, ReportAttachment
 from rcops.triage import report as rp
 from rcops.triage import service
@@ -207,3 +207,27 @@ def test_sentiment_mix_is_shown_apart_from_the_category_mix(world):  # noqa: F81
     assert "负面概率" in section and "信息泄露/隐私" not in section  # categories stay in their own table
     categories = html[html.index("六、风险与类别构成"):html.index("七、分级研判过程")]
     assert "<td>信息泄露/隐私</td><td>2</td>" in categories
+
+
+def test_drafting_twice_is_refused_and_a_redraft_regenerates_the_same_draft(db):  # noqa: F811
+    inc_id = resolved_incident(db)
+    with db.begin() as s:
+        first = rp.draft_report(s, inc_id, "op1")
+        rid, version = first.id, first.version
+        rp.edit_report(s, rid, "op1", first.content_html + "<p>处置人员补记</p>")
+    with pytest.raises(rp.ReportError, match=f"已有分析报告草稿（报告 {rid}，第 {version} 版）.*--redraft"), \
+            db.begin() as s:
+        rp.draft_report(s, inc_id, "op1")  # a double click, or a second operator
+    with db.begin() as s:
+        again = rp.draft_report(s, inc_id, "op1", redraft=True)
+        assert (again.id, again.version) == (rid, version)
+        assert "处置人员补记" not in again.content_html and "事件概要" in again.content_html
+        assert [a.name for a in again.attachments] == ["volume.png"]
+        rp.submit_report(s, rid, "op1")
+    with pytest.raises(rp.ReportError, match="已提交，等待管理方归档"), db.begin() as s:
+        rp.draft_report(s, inc_id, "op1", redraft=True)
+    with db() as s:
+        assert len(s.scalars(select(AnalysisReport).where(AnalysisReport.incident_id == inc_id)).all()) == 1
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "analysis_report",
+                                                             AuditEvent.entity_id == str(rid))).all()
+        assert "redrafted" in actions

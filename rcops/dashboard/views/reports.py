@@ -68,7 +68,7 @@ def _draft() -> None:
     made: dict[str, Any] = {}
 
     def act(s: Session, actor: str) -> None:
-        rep = reports.draft_report(s, int(incident_id), actor)
+        rep = reports.draft_report(s, int(incident_id), actor, redraft=bool(st.session_state.get("rep_redraft")))
         made.update(id=rep.id, version=rep.version)
 
     if incident_id is not None and common.run_action(act, f"已为事件 #{incident_id} 起草分析报告，请修改后提交。"):
@@ -215,6 +215,7 @@ if common.can("report.write"):
         else:
             names = {iid: f"#{iid} {common.tier_label(code, tiers)} · {title[:40]}" for iid, title, code, _ in resolved}
             st.selectbox("事件", options=list(names), format_func=names.__getitem__, key="rep_new_incident")
+            st.checkbox("重新起草：该事件已有草稿时，按最新数据重新生成（草稿上的修改将被替换）", key="rep_redraft")
             st.button("由系统起草", key="rep_draft", type="primary", on_click=_draft, icon=":material/auto_awesome:")
             st.caption("系统按事件数据（时间线、走势、来源、研判过程、处置措施与结果）生成草稿，再由您修改提交。")
 

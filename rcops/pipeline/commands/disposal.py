@@ -385,12 +385,13 @@ def _report_data(r: Any) -> dict[str, Any]:
 @incident_app.command("report")
 def report(incident_id: int, actor: Actor = "",
            template: Annotated[str, typer.Option("--template", help="管理方的报告模板（Jinja2）；默认用系统模板")] = "",
+           redraft: Annotated[bool, typer.Option("--redraft", help="按最新数据重新生成已有的草稿（草稿上的修改将被替换）")] = False,
            as_json: AsJson = False) -> None:
-    """起草分析报告（事件须已处置）。"""
+    """起草分析报告（事件须已处置；每个事件只有一份草稿）。"""
     from rcops.triage.report import draft_report
 
     with _session() as s:
-        data = _report_data(draft_report(s, incident_id, actor, template_path=template or None))
+        data = _report_data(draft_report(s, incident_id, actor, template_path=template or None, redraft=redraft))
     _done(f"已起草分析报告 {data['report_id']}（事件 {incident_id} 第 {data['version']} 版）", data, as_json)
 
 
