@@ -178,6 +178,7 @@ def volume_chart(hours: list[tuple[datetime, int]]) -> bytes:
     matplotlib.use("Agg")
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     font = font_manager.FontProperties(fname=str(CJK_FONT)) if CJK_FONT.exists() else None
     fig, ax = plt.subplots(figsize=(7, 2.8), dpi=110)
@@ -187,6 +188,7 @@ def volume_chart(hours: list[tuple[datetime, int]]) -> bytes:
         step = max(1, len(labels) // 8)
         ax.set_xticks(range(0, len(labels), step))
         ax.set_xticklabels(labels[::step], fontproperties=font, fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of mentions: no 0.2, 0.4 …
         ax.set_ylabel("信息条数", fontproperties=font)
         ax.set_title("每小时新增相关信息（北京时间）", fontproperties=font)
         fig.tight_layout()
