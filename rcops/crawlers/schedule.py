@@ -18,6 +18,8 @@ Imports no Scrapy.
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
@@ -117,9 +119,13 @@ def parse_cron(expression: str) -> dict[str, str]:
 
 
 def check_cron(expression: str) -> str:
-    """The expression normalised (single spaces), or :class:`CronError`."""
+    """The expression normalised (single spaces), or :class:`CronError` — also for a valid expression
+    that never fires (31 February, 31 April …): the source would silently never be crawled."""
     parse_cron(expression)
-    return " ".join(str(expression).split())
+    normalised = " ".join(str(expression).split())
+    if cron_trigger(normalised, "Asia/Shanghai").get_next_fire_time(None, datetime.now(dt_timezone.utc)) is None:
+        raise CronError(f"cron “{normalised}”永远不会触发（日期不存在，如 2 月 31 日）；请检查“日”和“月”两段")
+    return normalised
 
 
 def cron_trigger(expression: str, timezone: str) -> BaseTrigger:

@@ -47,6 +47,7 @@ ACTIONS: dict[str, str] = {
     "incident.reopen": "重新打开事件",
     "task.complete": "完成任务",
     "task.assign": "指派任务",
+    "task.comment": "给任务加批注",
     "report.write": "起草、修改、提交或更正分析报告",
     "report.archive": "归档分析报告",
     "plans.view": "查看分级与预案",
@@ -62,7 +63,7 @@ ACTIONS: dict[str, str] = {
 
 _READ = {"incident.view", "plans.view", "mentions.search", "status.view"}
 _DISPOSE = {"incident.confirm", "incident.dismiss", "incident.dispose", "incident.resolve", "incident.reopen",
-            "task.complete", "task.assign", "mentions.export", "report.write"}
+            "task.complete", "task.assign", "task.comment", "mentions.export", "report.write"}
 
 #: role → actions it may perform
 MATRIX: dict[str, frozenset[str]] = {

@@ -123,8 +123,9 @@ def split_incident(session: Session, incident_id: int, mention_ids: list[int], a
 
 
 def comment_task(session: Session, task_id: int, actor: str, text: str) -> Task:
-    """Add a comment to a task (kept in its notes, audited); allowed in any state."""
-    require(session, actor, "incident.view")
+    """Add a comment to a task (kept in its notes, audited); allowed in any state, to those who dispose
+    (read-only roles — auditors, institution users — may not write into a task)."""
+    require(session, actor, "task.comment")
     task = session.get(Task, task_id)
     if task is None:
         raise TaskNotFound(f"找不到编号为 {task_id} 的任务")

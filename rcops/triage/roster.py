@@ -17,7 +17,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from rcops.plans.schema import ROLES
-from rcops.store.access import require
+from rcops.store.access import ROLES as ACCOUNT_ROLES
+from rcops.store.access import allowed, require, role_of
 from rcops.store.audit import record
 from rcops.store.models import utcnow
 from rcops.store.models_accounts import User
@@ -45,10 +46,13 @@ def add_shift(session: Session, actor: str, username: str, role: str, starts_at:
     if ends_at - starts_at > MAX_SHIFT:
         raise InvalidAction(f"一次值班不能超过 {MAX_SHIFT.days} 天，请分段登记")
     accounts_exist = session.scalar(select(exists().where(User.id.is_not(None))))
-    if accounts_exist and not session.scalar(
-        select(exists().where(User.username == username, User.active.is_(True)))
-    ):
-        raise InvalidAction(f"用户“{username}”不存在或已停用，不能排入值班表")
+    if accounts_exist:
+        user_role = role_of(session, username)
+        if user_role is None:
+            raise InvalidAction(f"用户“{username}”不存在或已停用，不能排入值班表")
+        if not allowed(user_role, "task.complete"):  # tasks would be assigned to someone who cannot do them
+            raise InvalidAction(f"用户“{username}”的角色为{ACCOUNT_ROLES.get(user_role, user_role)}，不能完成处置任务，"
+                                "不能排入值班表")
     shift = DutyShift(username=username, role=role, starts_at=starts_at, ends_at=ends_at, created_by=actor)
     session.add(shift)
     session.flush()

@@ -15,7 +15,7 @@ from rcops.plans.schema import load_rules_file
 from rcops.plans.store_io import install_rules
 from rcops.store.access import MATRIX, PermissionDenied, allowed, require
 from rcops.store.models import AuditEvent, Incident, Task, utcnow
-from rcops.triage import report, roster, service
+from rcops.triage import merge, report, roster, service
 from tests.dashboard.conftest import TITLE_II, populate
 
 ROLES = ["admin", "operator", "institution", "auditor"]
@@ -45,6 +45,7 @@ CALLS: dict[str, Callable[[Session, int, str], Any]] = {
                                                       reason="有新进展"),
     "task.complete": lambda s, i, a: service.complete_task(s, _task(s, i), a),
     "task.assign": lambda s, i, a: service.assign_task(s, _task(s, i), a, "张三"),
+    "task.comment": lambda s, i, a: merge.comment_task(s, _task(s, i), a, "已电话联系涉事网点"),
     "plans.edit": lambda s, i, a: install_rules(s, load_rules_file(), a),
     "users.manage": lambda s, i, a: accounts.create_user(s, "newcomer", "operator", "long-enough-pw", actor=a),
     "report.write": lambda s, i, a: report.draft_report(s, _resolved(s, i), a),
@@ -97,6 +98,8 @@ def test_the_matrix_is_what_the_roles_mean() -> None:
     assert allowed("operator", "report.write") and not allowed("operator", "report.archive")
     assert allowed("admin", "report.archive") and not allowed("institution", "report.write")
     assert not allowed("institution", "mentions.export") and allowed("auditor", "audit.view")
+    # read-only roles write nothing, not even a comment on a task
+    assert [r for r in ROLES if allowed(r, "task.comment")] == ["admin", "operator"]
     # only the administrator keeps the duty roster
     assert [r for r in ROLES if allowed(r, "roster.manage")] == ["admin"]
 

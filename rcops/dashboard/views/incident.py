@@ -352,7 +352,7 @@ def render_tasks(incident: Incident, tasks: list[Task], assignees: list[str],
                                                    args=(t.id, t.title), width="stretch")
                         if any(not i.done for i in checklists.get(t.id, [])):
                             st.checkbox("检查清单未全部勾选，仍强制完成（须在备注中说明理由）", key=f"task_force_{t.id}")
-                if common.can("incident.view"):
+                if common.can("task.comment"):
                     with st.popover("批注", icon=":material/comment:"):
                         st.text_area("批注内容", key=f"task_comment_{t.id}", placeholder="进展、协调情况、提醒……")
                         st.button("添加批注", key=f"task_comment_btn_{t.id}", on_click=_comment,
