@@ -7,9 +7,10 @@ Every dropped item raises ``DropItem`` with a Chinese reason; the reason and
 its category (invalid / irrelevant / duplicate) are counted in the crawl stats
 (``rcops/reason/<reason>``, ``rcops/items_<category>``), which the worker writes
 into the CrawlRun. ``StorePipeline`` stores each mention in its own short
-transaction, and the run's counters so far at most once a second (with a mention,
-or by a timer when items stop coming), so a killed crawl leaves complete mentions
-and nearly current counters behind.
+transaction (one Core INSERT … RETURNING on a connection kept for the crawl, no ORM unit
+of work), and the run's counters so far at most once a second (with a mention, or by a
+timer when items stop coming), so a killed crawl leaves complete mentions and nearly
+current counters behind.
 
 Scrapy 2.19 (installed) calls ``process_item(item)``, ``open_spider()`` and
 ``close_spider()`` without a spider argument (a required ``spider`` parameter is deprecated);
@@ -20,13 +21,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from sqlalchemy import Engine, bindparam, case, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +40,7 @@ from .items import MentionItem
 from .masking import mask_personal_data
 from .runner import COUNTERS
 from .schemes import enabled_schemes, match_all, match_scheme
-from .stories import StoryIndex, attach
+from .stories import StoryIndex, insert_mention, mention_simhash
 from .spiders.base import PROBLEM_PREFIX, REASON_PREFIX
 from .textutil import clean_field, derive_title
 
@@ -89,12 +90,37 @@ def drop(crawler: Crawler, category: str, reason: str, log_level: str = "INFO") 
 
 @dataclass
 class StoreContext:
-    """Where a crawl stores: one engine per crawl, shared by the pipelines that need it."""
+    """Where a crawl stores: one engine per crawl, shared by the pipelines that need it, and
+    the crawl's connections for the per-item work, kept open so that no item pays for a pool
+    checkout and its reset: one for transactions (each item's is its own,
+    ``with connection().begin()``) and one in autocommit mode for single reads. Pipelines run
+    in the reactor thread, one item at a time, so they never share a connection concurrently."""
 
     engine: Engine
     sessions: sessionmaker[Session]
     run_id: int | None
     source_id: int | None
+    _connections: dict[bool, Connection] = field(default_factory=dict)
+
+    def connection(self, *, autocommit: bool = False) -> Connection:
+        """The crawl's connection for transactions (a new one after the database dropped the
+        last one); ``autocommit``: a second one for single reads, which need no transaction
+        (no BEGIN and COMMIT round trips on PostgreSQL)."""
+        conn = self._connections.get(autocommit)
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self.engine.connect()
+            if autocommit:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._connections[autocommit] = conn
+        return conn
+
+    def close(self) -> None:
+        for conn in self._connections.values():
+            conn.close()
+        self._connections.clear()
+        self.engine.dispose()
 
 
 def store_context(crawler: Crawler) -> StoreContext:
@@ -115,7 +141,7 @@ def store_context(crawler: Crawler) -> StoreContext:
         source_id=int(source_id) if source_id is not None else None,
     )
     crawler._rcops_store = ctx  # type: ignore[attr-defined]
-    crawler.signals.connect(lambda: engine.dispose(), signal=signals.engine_stopped, weak=False)
+    crawler.signals.connect(ctx.close, signal=signals.engine_stopped, weak=False)
     return ctx
 
 
@@ -227,9 +253,8 @@ class DedupPipeline(_Pipeline):
         if item.canonical_url in self.seen_urls:
             raise drop(self.crawler, "duplicate", "重复：本次抓取中已出现", log_level="DEBUG")
         self.seen_urls.add(item.canonical_url)
-        ctx = store_context(self.crawler)
-        with ctx.engine.connect() as conn:  # a plain read: no ORM session needed
-            existing = conn.execute(_STORED_COPY, {"url": item.canonical_url, "digest": item.content_hash}).first()
+        conn = store_context(self.crawler).connection(autocommit=True)  # one read, no ORM session
+        existing = conn.execute(_STORED_COPY, {"url": item.canonical_url, "digest": item.content_hash}).first()
         if existing is not None:
             if existing[0] == item.canonical_url:
                 raise drop(self.crawler, "duplicate", "重复：链接已存在", log_level="DEBUG")
@@ -270,56 +295,63 @@ class StorePipeline(_Pipeline):
             self.timer.stop()
         self.write_counters()
 
-    def write_counters(self, session: Session | None = None) -> None:
-        """The run's counters so far into its CrawlRun (in ``session``'s transaction, or a new one)."""
+    def write_counters(self, conn: Connection | None = None) -> None:
+        """The run's counters so far into its CrawlRun (in ``conn``'s transaction, or a new one)."""
         ctx = store_context(self.crawler)
         if ctx.run_id is None or not self.counters_dirty:
             return
         statement = update(CrawlRun).where(CrawlRun.id == ctx.run_id).values(**run_counters(self.stats.get_stats()))
-        if session is not None:
-            session.execute(statement)
+        if conn is not None:
+            conn.execute(statement)
         else:
-            with ctx.sessions.begin() as own:
+            own = ctx.connection()
+            with own.begin():
                 own.execute(statement)
         self.counters_written = time.monotonic()
         self.counters_dirty = False
 
     def process_item(self, item: MentionItem) -> MentionItem:
         ctx = store_context(self.crawler)
+        values: dict[str, Any] = {
+            "source_id": ctx.source_id,
+            "crawl_run_id": ctx.run_id,
+            "url": item.url[:2000],
+            "canonical_url": item.canonical_url[:2000],
+            "content_hash": item.content_hash,
+            "title": item.title,
+            "text": item.text,
+            "author": item.author,
+            "published_at": item.published_at,
+            "crawled_at": datetime.now(timezone.utc),
+            "matched": item.matched,
+            "reach": int(item.reach or 0),
+            "masked_count": item.masked_count,
+            "origin": "crawl",
+            "source_name": "",
+        }
+        value = mention_simhash(item.title, item.text)  # CPU work before the transaction opens
         counted = False
         try:
-            with ctx.sessions.begin() as session:
-                mention = Mention(
-                    source_id=ctx.source_id,
-                    crawl_run_id=ctx.run_id,
-                    url=item.url[:2000],
-                    canonical_url=item.canonical_url[:2000],
-                    content_hash=item.content_hash,
-                    title=item.title,
-                    text=item.text,
-                    author=item.author,
-                    published_at=item.published_at,
-                    crawled_at=datetime.now(timezone.utc),
-                    matched=item.matched,
-                    reach=int(item.reach or 0),
-                    masked_count=item.masked_count,
-                )
-                attach(session, mention, self.stories, same_text=item.repost_of)
+            conn = ctx.connection()
+            with conn.begin():
+                mention_id = insert_mention(conn, values, self.stories, same_text=item.repost_of, value=value)
                 self.stats.inc_value(STAT_PREFIX + "items_stored")
                 counted = True
                 if item.repost_of is not None:
                     self.stats.inc_value(STAT_PREFIX + "reposts_exact")
-                elif mention.spread_rank > 1:
+                elif values["spread_rank"] > 1:
                     self.stats.inc_value(STAT_PREFIX + "reposts")
                 self.counters_dirty = True
                 if time.monotonic() - self.counters_written >= self.COUNTERS_EVERY_SECONDS:
-                    self.write_counters(session)
+                    self.write_counters(conn)
         except IntegrityError:
             # another crawl stored the same URL between our check and our insert
             if counted:
                 self.stats.inc_value(STAT_PREFIX + "items_stored", -1)
             self.counters_dirty = True  # what was written with the mention was rolled back with it
             raise drop(self.crawler, "duplicate", "重复：并发写入时已存在", log_level="DEBUG") from None
+        if value is not None:  # committed: the next items may join its story
+            self.stories.add(mention_id, value, values["story_key"])
         return item
 
 

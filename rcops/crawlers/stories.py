@@ -17,7 +17,7 @@ Those are caught here:
   (pigeonhole), so a look-up compares only the few mentions in its buckets.
   ``refresh`` reads only the rows added since the last look, so mentions stored
   meanwhile by other crawl processes or by hand are found too.
-* :func:`attach` — gives a new mention the ``story_key`` of the stored mention with the
+* :func:`attach` (ORM) and :func:`insert_mention` (Core, for the crawl) — give a new mention the ``story_key`` of the stored mention with the
   same text, else of its nearest stored neighbour (or its own content hash when it
   starts a story) and its place in the
   chain, ordered by publish time (else crawl time): the earliest is the first
@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from rcops.store.models import Mention
@@ -139,7 +139,7 @@ class StoryIndex:
         for band in _bands(value):
             self.buckets[band].append(mention_id)
 
-    def refresh(self, session: Session, now: datetime | None = None) -> None:
+    def refresh(self, db: Session | Connection, now: datetime | None = None) -> None:
         """Read the mentions stored since the last refresh (the whole window the first time).
         Other processes' new mentions are read at most every :data:`REFRESH_SECONDS`; this
         index's own are added as they are stored."""
@@ -152,7 +152,7 @@ class StoryIndex:
         if not self.loaded:
             since = (now or datetime.now(timezone.utc)) - self.window
             query = query.where(Mention.crawled_at >= since)
-        for mention_id, hex_value, story_key in session.execute(query.order_by(Mention.id)).all():
+        for mention_id, hex_value, story_key in db.execute(query.order_by(Mention.id)).all():
             self.last_id = max(self.last_id, mention_id)  # what was read, not what was added
             value = from_hex(hex_value)
             if value is not None and story_key:
@@ -181,30 +181,58 @@ def _when() -> Any:
     return func.coalesce(Mention.published_at, Mention.crawled_at)
 
 
-def _insert_into_chain(session: Session, mention: Mention) -> None:
-    """Give a new (not yet stored) member of a chain its rank and move the later members
-    one down: two statements however long the chain (a big story has thousands of reposts).
-    Members published at the same moment keep their places before the newcomer."""
-    when = mention.published_at or mention.crawled_at
-    chain = Mention.story_key == mention.story_key
+#: what reads and writes a chain: an ORM Session (hand-entered mentions) or a Core
+#: Connection (the crawl's store pipeline); both run the same Core statements
+Executor = Session | Connection
+
+
+def _chain_rank(db: Executor, story_key: str, when: datetime) -> int:
+    """The rank of a new (not yet stored) member of chain ``story_key`` published (else
+    crawled) at ``when``; the later members move one down: two statements however long the
+    chain (a big story has thousands of reposts). Members published at the same moment keep
+    their places before the newcomer."""
+    chain = Mention.story_key == story_key
     later = _when() > when
-    earlier = int(session.scalar(select(func.count(Mention.id)).where(chain, ~later)) or 0)
-    session.execute(
-        update(Mention).where(chain, later).values(spread_rank=Mention.spread_rank + 1, is_first_source=False)
-    )
-    mention.spread_rank = earlier + 1
-    mention.is_first_source = earlier == 0
+    earlier = int(db.scalar(select(func.count(Mention.id)).where(chain, ~later)) or 0)
+    db.execute(update(Mention).where(chain, later).values(spread_rank=Mention.spread_rank + 1, is_first_source=False))
+    return earlier + 1
 
 
 _LOOK_UP: Any = object()
 
 
-def same_text_story(session: Session, digest: str) -> str | None:
+def same_text_story(db: Executor, digest: str) -> str | None:
     """The story key of the earliest stored mention whose content hash is ``digest``."""
-    row = session.execute(
+    row = db.execute(
         select(Mention.story_key, Mention.content_hash).where(Mention.content_hash == digest).order_by(Mention.id).limit(1)
     ).first()
     return None if row is None else (row[0] or row[1])
+
+
+def _place(db: Executor, values: dict[str, Any], index: StoryIndex, same_text: Any, value: Any) -> int | None:
+    """Fill ``values``' simhash, story_key, spread_rank and is_first_source (moving later
+    members of its chain one down); return its SimHash (``value`` when already computed)."""
+    index.refresh(db, now=values["crawled_at"])
+    if value is _LOOK_UP:
+        value = mention_simhash(values["title"], values["text"])
+    values["simhash"] = to_hex(value)
+    if same_text is _LOOK_UP:
+        same_text = same_text_story(db, values["content_hash"])
+    if same_text:
+        story_key: str | None = same_text
+    else:
+        found = index.nearest(value) if value is not None else None
+        story_key = found[0] if found is not None else None
+    values["story_key"] = story_key or values["content_hash"]
+    if story_key is None:
+        values["spread_rank"] = 1
+    else:
+        values["spread_rank"] = _chain_rank(db, story_key, values["published_at"] or values["crawled_at"])
+    values["is_first_source"] = values["spread_rank"] == 1
+    return value
+
+
+_CHAIN_FIELDS = ("simhash", "story_key", "spread_rank", "is_first_source")
 
 
 def attach(session: Session, mention: Mention, index: StoryIndex, same_text: Any = _LOOK_UP) -> None:
@@ -213,26 +241,33 @@ def attach(session: Session, mention: Mention, index: StoryIndex, same_text: Any
     (one INSERT), and joins ``index``. Pass it before adding it to the session.
 
     ``same_text``: the story key of a stored mention with the same text, when the caller
-    already looked it up (``None``: there is none); by default it is looked up here."""
-    index.refresh(session, now=mention.crawled_at)
-    value = mention_simhash(mention.title, mention.text)
-    mention.simhash = to_hex(value)
-    if same_text is _LOOK_UP:
-        same_text = same_text_story(session, mention.content_hash)
-    if same_text:
-        story_key: str | None = same_text
-    else:
-        found = index.nearest(value) if value is not None else None
-        story_key = found[0] if found is not None else None
-    mention.story_key = story_key or mention.content_hash
-    if story_key is None:
-        mention.spread_rank, mention.is_first_source = 1, True
-    else:
-        _insert_into_chain(session, mention)
+    already looked it up (``None``: there is none); by default it is looked up here.
+    (The crawl's store pipeline uses :func:`insert_mention`, the same steps without the ORM.)"""
+    values = {"title": mention.title, "text": mention.text, "content_hash": mention.content_hash,
+              "published_at": mention.published_at, "crawled_at": mention.crawled_at}
+    value = _place(session, values, index, same_text, _LOOK_UP)
+    for name in _CHAIN_FIELDS:
+        setattr(mention, name, values[name])
     session.add(mention)
     session.flush()
     if value is not None:
         index.add(mention.id, value, mention.story_key)
+
+
+#: one INSERT of a whole mention row, its id back (RETURNING on SQLite ≥ 3.35 and PostgreSQL)
+_INSERT_MENTION = insert(Mention.__table__).returning(Mention.__table__.c.id)
+
+
+def insert_mention(conn: Connection, values: dict[str, Any], index: StoryIndex, same_text: Any = _LOOK_UP,
+                   value: Any = _LOOK_UP) -> int:
+    """:func:`attach` for the crawl's store pipeline, without the ORM: ``values`` (every
+    column the crawl fills, ``crawled_at`` included) gets its place in its story chain
+    (``simhash``, ``story_key``, ``spread_rank``, ``is_first_source``) and is inserted as one
+    row in ``conn``'s transaction; returns the new id. ``value``: the text's SimHash when the
+    caller computed it already (outside the transaction). The caller adds the mention to
+    ``index`` once its transaction committed."""
+    _place(conn, values, index, same_text, value)
+    return int(conn.execute(_INSERT_MENTION, values).scalar_one())
 
 
 def story_chain(session: Session, story_key: str) -> list[Mention]:
@@ -242,4 +277,5 @@ def story_chain(session: Session, story_key: str) -> list[Mention]:
     )
 
 
-__all__ = ["simhash", "mention_simhash", "distance", "StoryIndex", "attach", "same_text_story", "story_chain"]
+__all__ = ["simhash", "mention_simhash", "distance", "StoryIndex", "attach", "insert_mention", "same_text_story",
+           "story_chain"]

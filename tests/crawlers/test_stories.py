@@ -10,7 +10,16 @@ from sqlalchemy import select
 
 from rcops.crawlers.canonical import content_hash
 from rcops.crawlers.runner import crawl_source
-from rcops.crawlers.stories import MAX_DISTANCE, StoryIndex, attach, distance, mention_simhash, simhash, story_chain
+from rcops.crawlers.stories import (
+    MAX_DISTANCE,
+    StoryIndex,
+    attach,
+    distance,
+    insert_mention,
+    mention_simhash,
+    simhash,
+    story_chain,
+)
 from rcops.store.models import Mention
 from tests.conftest import needs_shared_data
 
@@ -109,6 +118,44 @@ def test_a_word_for_word_repost_at_another_url_joins_the_chain_and_the_incident(
         incident = s.scalars(select(Incident)).one()
         assert (incident.mention_count, incident.total_reach) == (2, 310)
         assert {m.incident_id for m in rows} == {incident.id}
+
+
+def row(url: str, title: str, text: str, published: datetime | None, crawled: datetime) -> dict:
+    return {"url": url, "canonical_url": url, "content_hash": content_hash(title, text), "title": title, "text": text,
+            "author": "", "published_at": published, "crawled_at": crawled, "matched": {}, "reach": 0,
+            "masked_count": 0, "origin": "crawl", "source_name": "", "source_id": None, "crawl_run_id": None}
+
+
+def test_the_crawls_core_insert_places_mentions_in_chains_as_attach_does(engine, session_factory) -> None:
+    """The store pipeline's ORM-free path: the same chain order, first source and exact reposts."""
+    index = StoryIndex()
+
+    def store(values: dict, same_text: object = None) -> int:
+        with engine.begin() as conn:  # one transaction per mention, as in the pipeline
+            mention_id = insert_mention(conn, values, index, same_text=same_text)
+        value = mention_simhash(values["title"], values["text"])
+        if value is not None:
+            index.add(mention_id, value, values["story_key"])
+        return mention_id
+
+    first_seen = row("https://portal.example.org/1", "转载：储户资金被扣划", repost(STORY), T0 + timedelta(hours=3), T0 + timedelta(hours=4))
+    store(first_seen)
+    store(row("https://bank.example.org/2", "整村授信", OTHER, T0, T0 + timedelta(hours=4)))
+    original = row("https://county.example.org/3", "储户资金被扣划", STORY, T0, T0 + timedelta(hours=5))
+    store(original)
+    assert (original["spread_rank"], original["is_first_source"]) == (1, True)
+    # a word-for-word copy, its chain named by the de-duplication look-up
+    copy = row("https://blog.example.org/4", "储户资金被扣划", STORY, T0 + timedelta(hours=6), T0 + timedelta(hours=6))
+    store(copy, same_text=first_seen["story_key"])
+    with session_factory() as s:
+        chain = story_chain(s, first_seen["story_key"])
+        assert [(m.url, m.is_first_source, m.spread_rank) for m in chain] == [
+            ("https://county.example.org/3", True, 1),
+            ("https://portal.example.org/1", False, 2),
+            ("https://blog.example.org/4", False, 3),
+        ]
+        assert all(m.simhash and m.origin == "crawl" and m.risk_score is None for m in chain)
+        assert len(s.scalars(select(Mention)).all()) == 4
 
 
 def test_the_same_url_is_never_stored_twice(session_factory) -> None:
