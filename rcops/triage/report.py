@@ -409,8 +409,12 @@ def submit_report(session: Session, report_id: int, actor: str) -> AnalysisRepor
 
 
 def seal_of(rep: AnalysisReport) -> str:
-    """SHA-256 over the content and every attachment (name and bytes), in name order."""
+    """SHA-256 over what the report is: its incident, version and title, the content, and every
+    attachment (name and bytes) in name order — moving a sealed report to another incident or
+    retitling it breaks the seal as surely as editing its text."""
     h = hashlib.sha256()
+    h.update(f"report\0incident={rep.incident_id}\0version={rep.version}\0".encode())
+    h.update(b"title\0" + (rep.title or "").encode("utf-8") + b"\0")
     h.update(b"content\0" + rep.content_html.encode("utf-8") + b"\0")
     for a in sorted(rep.attachments, key=lambda a: a.name):
         h.update(b"attachment\0" + a.name.encode("utf-8") + b"\0" + hashlib.sha256(a.data).digest())
@@ -492,7 +496,8 @@ def incident_reports(session: Session, incident_id: int) -> list[AnalysisReport]
 # --------------------------------------------------------------------------- export
 
 
-def _inline_html(rep: AnalysisReport) -> str:
+def inline_html(rep: AnalysisReport) -> str:
+    """The report's HTML with its attachments inlined as data URIs (for display; no seal check)."""
     out = rep.content_html
     for a in rep.attachments:
         uri = f"data:{a.mime};base64,{base64.b64encode(a.data).decode()}"
@@ -501,7 +506,12 @@ def _inline_html(rep: AnalysisReport) -> str:
 
 
 class _DocxBuilder(HTMLParser):
-    """A small HTML → Word converter for the report's tags: h1–h3, p, table/tr/th/td, img."""
+    """A small HTML → Word converter for what a report holds: headings, paragraphs and other text
+    blocks (div, blockquote, pre …), bulleted and numbered lists, tables, the chart image. Text
+    outside any known block is kept as a paragraph too: an edit in the console must never vanish
+    from the Word copy while the PDF and HTML show it."""
+
+    BLOCKS = ("p", "div", "li", "blockquote", "pre", "h4", "h5", "h6", "section", "article", "dd", "dt")
 
     def __init__(self, doc: Any, attachments: dict[str, bytes]):
         super().__init__()
@@ -510,14 +520,39 @@ class _DocxBuilder(HTMLParser):
         self.tag: str | None = None
         self.row: list[str] | None = None
         self.rows: list[list[str]] = []
+        self.lists: list[str] = []
         self.in_style = False
 
+    def _flush(self) -> None:
+        """Write the text gathered so far as a paragraph (a list item when inside a list)."""
+        text = re.sub(r"[ \t\r\f\v]+", " ", "".join(self.text)).strip()
+        self.text = []
+        if not text or self.row is not None:
+            return
+        style = None
+        if self.tag == "li" and self.lists:
+            style = "List Number" if self.lists[-1] == "ol" else "List Bullet"
+        self.doc.add_paragraph(text, style=style)
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("style", "title"):
+        if tag in ("style", "title", "script"):
             self.in_style = True
-        elif tag in ("h1", "h2", "h3", "p", "th", "td"):
+        elif tag in ("h1", "h2", "h3"):
+            self._flush()
             self.tag, self.text = tag, []
+        elif tag in ("th", "td"):
+            self.tag, self.text = tag, []
+        elif tag in self.BLOCKS:
+            if self.row is None:
+                self._flush()
+                self.tag = tag
+        elif tag in ("ul", "ol"):
+            self._flush()
+            self.lists.append(tag)
+        elif tag == "br":
+            self.text.append("\n")
         elif tag == "table":
+            self._flush()
             self.rows = []
         elif tag == "tr":
             self.row = []
@@ -526,22 +561,25 @@ class _DocxBuilder(HTMLParser):
             if src in self.att:
                 from docx.shared import Cm
 
+                self._flush()
                 self.doc.add_picture(io.BytesIO(self.att[src]), width=Cm(15))
 
     def handle_endtag(self, tag: str) -> None:
-        text = re.sub(r"\s+", " ", "".join(self.text)).strip()
-        if tag in ("style", "title"):
+        if tag in ("style", "title", "script"):
             self.in_style = False
         elif tag in ("h1", "h2", "h3") and self.tag == tag:
+            text = re.sub(r"\s+", " ", "".join(self.text)).strip()
             self.doc.add_heading(text, level=int(tag[1]) - 1 if tag != "h1" else 0)
-            self.tag = None
-        elif tag == "p" and self.tag == "p":
-            if text:
-                self.doc.add_paragraph(text)
-            self.tag = None
+            self.tag, self.text = None, []
         elif tag in ("th", "td") and self.row is not None:
-            self.row.append(text)
+            self.row.append(re.sub(r"\s+", " ", "".join(self.text)).strip())
+            self.tag, self.text = None, []
+        elif tag in self.BLOCKS and self.row is None:
+            self._flush()
             self.tag = None
+        elif tag in ("ul", "ol") and self.lists:
+            self._flush()
+            self.lists.pop()
         elif tag == "tr" and self.row is not None:
             self.rows.append(self.row)
             self.row = None
@@ -553,10 +591,16 @@ class _DocxBuilder(HTMLParser):
                 for j, cell in enumerate(r):
                     table.cell(i, j).text = cell
             self.rows = []
+        elif tag in ("body", "html"):
+            self._flush()
 
     def handle_data(self, data: str) -> None:
-        if not self.in_style and self.tag:
+        if not self.in_style:
             self.text.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
 
 
 def export_report(session: Session, report_id: int, fmt: str) -> bytes:
@@ -564,8 +608,14 @@ def export_report(session: Session, report_id: int, fmt: str) -> bytes:
     rep = get_report(session, report_id)
     if fmt not in FORMATS:
         raise ReportError(f"不支持的导出格式 {fmt!r}，可选：{'、'.join(FORMATS)}")
+    if rep.sha256 is not None:  # a sealed report is exported only while it is what was sealed
+        check = verify_report(session, rep.id)
+        if not check.ok:
+            sealed = (check.expected or "")[:12]
+            raise ReportError(f"报告 {rep.id} 的存档内容与封存值不符（可能被篡改：封存 {sealed}…，"
+                              f"现为 {check.actual[:12]}…），拒绝导出；请管理方核查审计记录")
     if fmt == "html":
-        return _inline_html(rep).encode("utf-8")
+        return inline_html(rep).encode("utf-8")
     if fmt == "pdf":
         import logging
 
@@ -573,7 +623,7 @@ def export_report(session: Session, report_id: int, fmt: str) -> bytes:
 
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
         logging.getLogger("fontTools").setLevel(logging.ERROR)
-        return HTML(string=_inline_html(rep)).write_pdf()
+        return HTML(string=inline_html(rep)).write_pdf()
     from docx import Document
     from docx.oxml.ns import qn
 
@@ -582,7 +632,9 @@ def export_report(session: Session, report_id: int, fmt: str) -> bytes:
         st = doc.styles[style]
         st.font.name = "Noto Sans CJK SC"
         st.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "Noto Sans CJK SC")
-    _DocxBuilder(doc, {a.name: a.data for a in rep.attachments}).feed(rep.content_html)
+    builder = _DocxBuilder(doc, {a.name: a.data for a in rep.attachments})
+    builder.feed(rep.content_html)
+    builder.close()
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -115,6 +115,7 @@ def test_report_drafted_edited_submitted_by_the_operator_archived_by_the_adminis
         s.get(AnalysisReport, rid).content_html += "<p>篡改</p>"
     at.run()
     assert any("防篡改校验未通过" in e.value and seal in e.value for e in at.error)
+    assert any("已停止导出" in c.value for c in at.caption)  # no download passes the altered copy off as sealed
 
 
 def test_institution_users_and_auditors_read_and_download_reports_but_cannot_write_or_archive(

@@ -1,4 +1,5 @@
-"""Found in testing: the analysis report's Word export, seal coverage and export of a tampered archive."""
+"""Found in testing, now fixed: the Word export dropped lists and divs; the seal did not cover the report's
+incident and title; a tampered archived report was exported as if sealed."""
 
 from __future__ import annotations
 
@@ -41,8 +42,6 @@ def archived_report(db, edit=None):  # noqa: F811
         return rep.id, other
 
 
-@pytest.mark.xfail(strict=True, reason="Word 导出只认 h1-h3/p/table/img：报告中的列表（ul/li）与 div 文字被悄悄丢掉，"
-                                       "PDF/HTML 中却有")
 def test_word_export_keeps_lists_and_divs(db):  # noqa: F811
     from docx import Document
 
@@ -54,7 +53,6 @@ def test_word_export_keeps_lists_and_divs(db):  # noqa: F811
     assert "加强员工信息安全培训" in body and "建立征信查询双人复核" in body and "整改结论：已完成" in body
 
 
-@pytest.mark.xfail(strict=True, reason="封存 SHA-256 只覆盖正文与附件：把已归档报告改挂到另一事件或改标题，防篡改校验仍通过")
 def test_moving_an_archived_report_to_another_incident_is_detected(db):  # noqa: F811
     rid, other = archived_report(db)
     with db.begin() as s:
@@ -64,7 +62,6 @@ def test_moving_an_archived_report_to_another_incident_is_detected(db):  # noqa:
         assert not rp.verify_report(s, rid).ok
 
 
-@pytest.mark.xfail(strict=True, reason="已归档报告被篡改后仍可照常导出（命令行返回 0、无任何提示），导出件冒充封存件")
 def test_a_tampered_archived_report_is_not_exported_as_if_sealed(db):  # noqa: F811
     rid, _ = archived_report(db)
     with db.begin() as s:
@@ -72,5 +69,6 @@ def test_a_tampered_archived_report_is_not_exported_as_if_sealed(db):  # noqa: F
                   .values(content_html=AnalysisReport.content_html + "<p>伪造结论</p>"))
     with db() as s:
         assert not rp.verify_report(s, rid).ok
-        with pytest.raises(rp.ReportError):
-            rp.export_report(s, rid, "html")
+        for fmt in ("html", "pdf", "docx"):
+            with pytest.raises(rp.ReportError, match="与封存值不符.*拒绝导出"):
+                rp.export_report(s, rid, fmt)

@@ -142,7 +142,7 @@ def render_report(row: dict[str, Any], tiers: list) -> None:  # type: ignore[typ
     with common.read_session() as s:
         rep = reports.get_report(s, rid)
         content = rep.content_html
-        shown_html = console_html(reports.export_report(s, rid, "html").decode("utf-8"))
+        shown_html = console_html(reports.inline_html(rep))
         check = reports.verify_report(s, rid) if rep.sha256 else None
     st.subheader(common.md_escape(row["title"]), anchor=False)
     facts = [
@@ -168,11 +168,15 @@ def render_report(row: dict[str, Any], tiers: list) -> None:  # type: ignore[typ
         else:
             st.error(f"防篡改校验未通过：{check.message}。请立即报告管理方。", icon=":material/gpp_bad:")
 
-    c1, c2, c3, _ = st.columns([1, 1, 1, 2])
-    stem = f"分析报告-事件{row['incident_id']}-第{row['version']}版"
-    for col, fmt, label in ((c1, "pdf", "下载 PDF"), (c2, "docx", "下载 Word"), (c3, "html", "下载 HTML")):
-        col.download_button(label, data=lambda fmt=fmt: _export(rid, fmt), file_name=f"{stem}.{fmt}", mime=MIME[fmt],
-                            key=f"rep_dl_{fmt}_{rid}", icon=":material/download:", on_click="ignore")
+    if check is not None and not check.ok:
+        st.caption("存档内容与封存值不符，已停止导出 PDF / Word / HTML，以免导出件冒充封存件。")
+    else:
+        c1, c2, c3, _ = st.columns([1, 1, 1, 2])
+        stem = f"分析报告-事件{row['incident_id']}-第{row['version']}版"
+        for col, fmt, label in ((c1, "pdf", "下载 PDF"), (c2, "docx", "下载 Word"), (c3, "html", "下载 HTML")):
+            col.download_button(label, data=lambda fmt=fmt: _export(rid, fmt), file_name=f"{stem}.{fmt}",
+                                mime=MIME[fmt], key=f"rep_dl_{fmt}_{rid}", icon=":material/download:",
+                                on_click="ignore")
 
     who = f"以“{common.md_escape(common.current_actor())}”（{common.USER_ROLES.get(common.current_role(), '')}）的身份操作"
     if status == "draft" and common.can("report.write"):
