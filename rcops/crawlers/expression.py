@@ -223,6 +223,9 @@ def _tokens(text: str) -> list[Token]:
             if not 1 <= distance <= MAX_NEAR:
                 raise ExpressionError(f"NEAR 的距离须在 1 到 {MAX_NEAR} 个字符之间，实际为 {digits}", i + 1)
             tokens.append(Token("NEAR", word, i + 1, distance))
+        elif upper.startswith("NEAR/"):  # NEAR/-3, NEAR/abc, NEAR/3.5: a mistyped distance, not a search word
+            raise ExpressionError(f"NEAR 的距离须是 1 到 {MAX_NEAR} 之间的整数（字符数），实际为 “{word[5:]}”；"
+                                  f"如要检索这个词本身，请加引号：\"{word}\"", i + 1)
         else:
             tokens.append(Token("WORD", normalise(word), i + 1))
         i = j

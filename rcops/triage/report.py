@@ -449,6 +449,10 @@ def correct_report(session: Session, report_id: int, actor: str, content_html: s
     old = get_report(session, report_id)
     if old.status != "archived":
         raise ReportError("只有已归档的报告需要更正；草稿可直接修改")
+    check = verify_report(session, old.id)
+    if not check.ok and content_html is None:  # its stored text is not what was sealed: never the base of a new seal
+        raise ReportError(f"报告 {old.id} 的存档内容与封存值不符（可能被篡改），不能以它为底稿更正；"
+                          "请管理方核查后，由系统重新起草或提供更正内容")
     version = (session.scalar(select(func.max(AnalysisReport.version))
                               .where(AnalysisReport.incident_id == old.incident_id)) or 0) + 1
     rep = AnalysisReport(incident_id=old.incident_id, version=version, status="draft", title=old.title,
