@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from rcops.store.access import require
 from rcops.store.audit import record
 from rcops.store.models import Mention, Source
 
@@ -356,6 +357,7 @@ def import_mentions(session: Session, path: str | Path, actor: str, now: datetim
     Raises :class:`ManualImportError` (``problems`` lists every bad row) before
     writing anything. Returns counts and the ids of the new mentions.
     """
+    require(session, actor, "mentions.import")
     now = now or datetime.now(timezone.utc)
     path = Path(path)
     rows = read_table(path)

@@ -59,6 +59,7 @@ from parsel.csstranslator import HTMLTranslator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rcops.store.access import require
 from rcops.store.audit import record
 from rcops.store.models import MonitoringScheme, Source
 
@@ -414,6 +415,7 @@ def add_sources(
     ``allow_local``: a source definition must not make the crawler read local
     services. Nothing is written when anything is invalid or refused.
     """
+    require(session, actor, "monitoring.edit")
     doc = path_or_dict if isinstance(path_or_dict, Mapping) else read_definition_file(path_or_dict)
     data = read_monitoring_config(doc)
     if not allow_local:

@@ -54,6 +54,7 @@ ACTIONS: dict[str, str] = {
     "plans.edit": "修改分级与预案",
     "mentions.search": "检索信息",
     "mentions.export": "导出信息",
+    "mentions.import": "导入人工监测信息",
     "users.manage": "管理用户与角色",
     "monitoring.edit": "新增、修改、启用或停用信息源与监测方案",
     "roster.manage": "管理值班表",
@@ -63,7 +64,8 @@ ACTIONS: dict[str, str] = {
 
 _READ = {"incident.view", "plans.view", "mentions.search", "status.view"}
 _DISPOSE = {"incident.confirm", "incident.dismiss", "incident.dispose", "incident.resolve", "incident.reopen",
-            "task.complete", "task.assign", "task.comment", "mentions.export", "report.write"}
+            "task.complete", "task.assign", "task.comment", "mentions.export", "mentions.import",
+            "report.write"}
 
 #: role → actions it may perform
 MATRIX: dict[str, frozenset[str]] = {

@@ -33,7 +33,17 @@ def count(session_factory) -> int:
 
 
 @pytest.fixture
-def schemes(session_factory) -> None:
+def operators(session_factory) -> None:
+    """Importing is an operator's act, under their own name (mentions.import)."""
+    from rcops.operations.accounts import create_user
+
+    with session_factory.begin() as s:
+        for name in ("operator-a", "operator-b", "op"):
+            create_user(s, name, "operator", "operator-pass-2026")
+
+
+@pytest.fixture
+def schemes(session_factory, operators) -> None:
     with session_factory.begin() as s:
         load_monitoring_config(
             s,
@@ -124,7 +134,7 @@ def test_excel_with_english_headers_date_cells_and_duplicates(session_factory, s
     assert count(session_factory) == 2
 
 
-def test_gbk_csv_as_excel_saves_it_on_chinese_windows(session_factory, tmp_path: Path) -> None:
+def test_gbk_csv_as_excel_saves_it_on_chinese_windows(session_factory, operators, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "gbk.csv", [["标题", STORY, "", "", "", ""]], encoding="gb18030")
     with session_factory.begin() as s:
         assert import_mentions(s, path, "op", now=NOW)["imported"] == 1
@@ -132,7 +142,7 @@ def test_gbk_csv_as_excel_saves_it_on_chinese_windows(session_factory, tmp_path:
         assert s.scalars(select(Mention.title)).one() == "标题"
 
 
-def test_header_without_text_column_or_unknown_file_type_is_refused(session_factory, tmp_path: Path) -> None:
+def test_header_without_text_column_or_unknown_file_type_is_refused(session_factory, operators, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "h.csv", [["a", "b"]], header=["标题", "链接"])
     with pytest.raises(ManualImportError, match="缺少“正文”列"):
         with session_factory.begin() as s:
@@ -171,3 +181,16 @@ def test_the_same_text_seen_elsewhere_is_a_repost_but_without_a_link_a_repeat(se
             add_manual_mention(s, {**values, "url": ""}, "operator-c", now=NOW)
     assert "内容相同（未填链接）" in info.value.problems[0]
     assert count(session_factory) == 2
+
+
+def test_importing_needs_an_account_allowed_to_import(session_factory, operators, tmp_path: Path) -> None:
+    from rcops.operations.accounts import create_user
+    from rcops.store.access import PermissionDenied
+
+    path = write_csv(tmp_path / "m.csv", [["标题", "信用社网点排长队", "", "", "", ""]])
+    with session_factory.begin() as s:
+        create_user(s, "bank", "institution", "bank-pass-2026")
+    for actor, why in (("bank", "无权导入人工监测信息"), ("ghost", "不存在或已停用"), ("", "未指明操作人")):
+        with pytest.raises(PermissionDenied, match=why), session_factory.begin() as s:
+            import_mentions(s, path, actor, now=NOW)
+    assert count(session_factory) == 0

@@ -57,14 +57,14 @@ def test_sources_add_stores_the_cron_normalised_and_refuses_a_bad_one_whole(engi
     good.write_text('key: county\nname: 县融媒体\nkind: rss\nurl: https://news.example.cn/feed.xml\ncron: "30  8 * * 1-5"\n',
                     encoding="utf-8")
     with session_scope(engine) as session:
-        add_sources(session, good, "tester")
+        add_sources(session, good, "system")
     bad = tmp_path / "bad.yaml"
     bad.write_text("sources:\n  - {key: other, kind: rss, url: 'https://o.example.cn/f.xml'}\n"
                    "  - {key: county, kind: rss, url: 'https://news.example.cn/feed.xml', cron: '30 8 * * 1-9'}\n",
                    encoding="utf-8")
     with pytest.raises(SourceConfigError, match=r"信息源第 2 项（key=county） 字段 cron：第 5 段“星期”"):
         with session_scope(engine) as session:
-            add_sources(session, bad, "tester")
+            add_sources(session, bad, "system")
     with session_scope(engine) as session:
         rows = session.scalars(select(Source)).all()
         assert [(s.key, s.cron) for s in rows] == [("county", "30 8 * * 1-5")]

@@ -1,4 +1,5 @@
-"""Found in testing: `rcops sources add` and `rcops import` take any --actor (or none), bypassing roles and audit."""
+"""Found in testing, now fixed: `rcops sources add` and `rcops import` took any --actor (or none), bypassing roles
+and audit; now add_sources needs monitoring.edit and import_mentions mentions.import, checked in the functions."""
 
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ def accounts(session_factory):
     return session_factory
 
 
-@pytest.mark.xfail(strict=True, reason="rcops sources add 不检查操作人：金融机构用户、不存在的账户或不写 --actor（记为 cli）"
-                                       "都能新增/修改信息源（仅管理方可做），审计日志记下的是随意填写的名字")
 @pytest.mark.parametrize("actor_args", [["--actor", "bank"], ["--actor", "ghost"], []])
 def test_sources_add_needs_a_real_administrator(settings, engine, accounts, tmp_path: Path, actor_args):
     f = tmp_path / "s.yaml"
@@ -37,8 +36,6 @@ def test_sources_add_needs_a_real_administrator(settings, engine, accounts, tmp_
     assert out.returncode != 0 and stored == [], (out.returncode, out.stdout, stored)
 
 
-@pytest.mark.xfail(strict=True, reason="rcops import 不检查操作人：不存在的账户“ghost”导入成功并记入审计；RCOPS_ACTOR 被忽略，"
-                                       "不写 --actor 时记为并无此账户的“cli”")
 def test_import_needs_a_real_account_and_honours_rcops_actor(settings, engine, accounts, tmp_path: Path):
     f = tmp_path / "m.csv"
     f.write_text("正文\n又一条手工录入信息：信用社网点排长队\n", encoding="utf-8")

@@ -13,11 +13,21 @@ from tests.support.cli import rcops
 #: the functions behind these commands have their own tests on PostgreSQL too
 pytestmark = pytest.mark.sqlite_only
 
+def administrator(engine) -> str:  # type: ignore[no-untyped-def]
+    """An administrator account to act as: these commands check the actor's role."""
+    from rcops.operations.accounts import create_user
+    from rcops.store.db import make_sessionmaker
+
+    with make_sessionmaker(engine).begin() as s:
+        create_user(s, "adm", "admin", "admin-pass-2026")
+    return "adm"
+
+
 STORY = "河北某县农信社被曝暴力催收，借款人身份证 11010119900307123X 被公开，当地金融办已介入调查。"
 
 
 def test_sources_add_refuses_this_machine_unless_allowed_and_lists_health(settings, engine, tmp_path: Path) -> None:
-    env = env_for(settings)
+    env = env_for(settings, RCOPS_ACTOR=administrator(engine))
     local = tmp_path / "local.yaml"
     local.write_text("key: local-site\nname: 本地站\nkind: rss\nurl: http://localhost:8080/feed.xml\n", encoding="utf-8")
     refused = rcops(env, "sources", "add", str(local))
@@ -54,7 +64,7 @@ def test_sources_add_refuses_this_machine_unless_allowed_and_lists_health(settin
 
 
 def test_import_then_list_mentions(settings, engine, tmp_path: Path) -> None:
-    env = env_for(settings)
+    env = env_for(settings, RCOPS_ACTOR=administrator(engine))
     bad = tmp_path / "bad.csv"
     bad.write_text("标题,正文,链接,发布时间,来源,传播量\n好,正文,https://example.org/1,,,\n坏,,,,,\n", encoding="utf-8")
     refused = rcops(env, "import", str(bad))

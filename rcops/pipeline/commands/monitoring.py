@@ -118,7 +118,8 @@ def sources(
 def sources_add(
     file: Annotated[Path, typer.Argument(help="信息源定义（YAML 或 JSON）：一个信息源、信息源列表，或含 sources 的文档")],
     allow_local: Annotated[bool, typer.Option("--allow-local", help="允许指向本机的地址（如本地测试站点）")] = False,
-    actor: Annotated[str, typer.Option(help="记入审计日志的操作人")] = "cli",
+    actor: Annotated[str, typer.Option("--actor", envvar="RCOPS_ACTOR",
+                                       help="操作人（账号名；也可设环境变量 RCOPS_ACTOR）")] = "",
 ) -> None:
     """添加或更新信息源（按 key），校验全部条目后一次写入，并记审计日志。"""
     from rcops.crawlers.sources import add_sources
@@ -179,7 +180,8 @@ def mentions(
 
 def import_file(
     file: Annotated[Path, typer.Argument(help="人工监测信息：CSV 或 Excel（.xlsx），列：标题/正文/链接/发布时间/来源/传播量")],
-    actor: Annotated[str, typer.Option(help="记入审计日志的操作人")] = "cli",
+    actor: Annotated[str, typer.Option("--actor", envvar="RCOPS_ACTOR",
+                                       help="操作人（账号名；也可设环境变量 RCOPS_ACTOR）")] = "",
 ) -> None:
     """导入人工监测的信息（CSV/Excel）：逐行校验，任一行有误则全部不导入。"""
     from rcops.crawlers.manual import ManualImportError, import_mentions
