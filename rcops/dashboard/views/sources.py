@@ -126,7 +126,7 @@ st.dataframe(pd.DataFrame([
         "结果": STATUS.get(r["last_status"], r["last_status"]), "最近成功": common.fmt_time(r["last_success_at"]),
         "连续失败": r["consecutive_failures"], "本次/通常条数": f"{r['last_yield'] if r['last_yield'] is not None else '—'}"
         f" / {r['usual_yield'] if r['usual_yield'] is not None else '—'}",
-        "最新信息": common.fmt_time(r["newest_item_at"]), "周期（分钟）": r["interval_seconds"] // 60,
+        "最新信息": common.fmt_time(r["newest_item_at"]), "抓取周期": r["schedule"],
         "启用": "是" if r["enabled"] else "否", "地址": r["url"],
     }
     for r in rows

@@ -129,12 +129,15 @@ def sources_add(
             outcome = add_sources(session, file, actor, allow_local=allow_local)
     except Exception as exc:  # noqa: BLE001
         raise _fail(str(exc)) from exc
-    src = outcome["sources"]
-    out.print(
-        f"[green]信息源已保存[/]：新增 {len(src['created'])}（{'、'.join(src['created']) or '无'}），"
-        f"更新 {len(src['updated'])}（{'、'.join(src['updated']) or '无'}），未变 {len(src['unchanged'])}",
-        highlight=False,
-    )
+    for section, label in (("sources", "信息源"), ("schemes", "监测方案")):
+        got = outcome[section]
+        if section == "schemes" and not any(got.values()):
+            continue  # a file of sources only: no line about schemes
+        out.print(
+            f"[green]{label}已保存[/]：新增 {len(got['created'])}（{'、'.join(got['created']) or '无'}），"
+            f"更新 {len(got['updated'])}（{'、'.join(got['updated']) or '无'}），未变 {len(got['unchanged'])}",
+            highlight=False,
+        )
 
 
 # --------------------------------------------------------------------------- mentions
