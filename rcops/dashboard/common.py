@@ -32,6 +32,7 @@ from rcops.store.db import check_schema, make_engine, make_sessionmaker
 from rcops.store.exceptions import DatabaseUnavailable, StoreError
 from rcops.store.settings import get_settings
 from rcops.triage.exceptions import TriageError
+from rcops.triage.lifecycle import TASK_STATUS_LABELS  # re-exported for the pages
 
 #: Seconds between automatic refreshes of the alert desk.
 REFRESH_SECONDS = 15
@@ -39,7 +40,6 @@ REFRESH_SECONDS = 15
 #: How the console names the roles.
 USER_ROLES: dict[str, str] = ROLES
 
-TASK_STATUS_LABELS: dict[str, str] = {"open": "待办", "done": "已完成", "cancelled": "已取消"}
 CRAWL_STATUS_LABELS: dict[str, str] = {"running": "运行中", "ok": "成功", "failed": "失败"}
 
 #: Tier colour names of the rules document → Streamlit badge colours and chart colours.

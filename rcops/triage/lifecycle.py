@@ -12,6 +12,9 @@ from rcops.store.models import IncidentState as S
 
 from .exceptions import IllegalTransition
 
+#: task status → what users read
+TASK_STATUS_LABELS: dict[str, str] = {"open": "待办", "done": "已完成", "cancelled": "已取消"}
+
 STATE_LABELS: dict[str, str] = {
     S.detected.value: "待研判",
     S.confirmed.value: "已研判",

@@ -39,7 +39,7 @@ from rcops.store.models_disposal import TaskChecklistItem
 from .engine import ProcessResult, apply_plan, regrade
 from .escalation import cancel_pending
 from .exceptions import ConcurrentUpdate, IncidentNotFound, InvalidAction, TaskNotFound
-from .lifecycle import OPEN_STATES, transition
+from .lifecycle import OPEN_STATES, TASK_STATUS_LABELS, transition
 
 
 def get_incident(session: Session, incident_id: int, expected_version: int | None = None) -> Incident:
@@ -242,7 +242,7 @@ def tick_checklist_item(session: Session, actor: str, task_id: int, index: int, 
         raise TaskNotFound(f"找不到编号为 {task_id} 的任务")
     incident = get_incident(session, task.incident_id, expected_version)
     if task.status != TaskStatus.open.value:
-        raise InvalidAction(f"任务“{task.title}”已结束（{task.status}），不能再勾选检查事项")
+        raise InvalidAction(f"任务“{task.title}”已结束（{TASK_STATUS_LABELS.get(task.status, task.status)}），不能再勾选检查事项")
     if incident.state not in OPEN_STATES:
         raise InvalidAction("事件已结束处置，不能再勾选检查事项")
     items = task_checklist(session, task.id)
@@ -309,7 +309,7 @@ def assign_task(session: Session, task_id: int, actor: str, assignee: str, note:
     if not assignee.strip():
         raise InvalidAction("指派任务须填写负责人")
     if task.status != TaskStatus.open.value:
-        raise InvalidAction(f"任务“{task.title}”已结束（{task.status}），不能再指派")
+        raise InvalidAction(f"任务“{task.title}”已结束（{TASK_STATUS_LABELS.get(task.status, task.status)}），不能再指派")
     before = task.assignee
     task.assignee = assignee.strip()
     record(session, actor, "task", task.id, "assigned", incident_id=task.incident_id, from_assignee=before,

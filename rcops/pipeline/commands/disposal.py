@@ -179,6 +179,8 @@ def list_incidents_cmd(
 @incident_app.command("show")
 def show(incident_id: int, as_json: AsJson = False) -> None:
     """一个事件的全部情况：状态、等级与等级变化、信息、任务与时限、督办、通知、报告、审计记录。"""
+    from rcops.triage.lifecycle import TASK_STATUS_LABELS
+
     with _session(write=False) as s:
         d = incident_detail(s, incident_id)
     if as_json:
@@ -199,7 +201,7 @@ def show(incident_id: int, as_json: AsJson = False) -> None:
     for col in ("任务号", "任务", "责任", "负责人", "时限", "状态", "检查清单", "完成"):
         t.add_column(col)
     for task in d["tasks"]:
-        status = {"open": "待办", "done": "已完成", "cancelled": "已取消"}.get(task["status"], task["status"])
+        status = TASK_STATUS_LABELS.get(task["status"], task["status"])
         if task["overdue"] and task["status"] == "open":
             status += "（已超时）"
         items = task["checklist"]
