@@ -1,4 +1,4 @@
-"""Found in testing: the console does not show a blocked source's alert (crawling paused until when, what to do)."""
+"""Found in testing, now fixed: the console did not show a blocked source's alert (crawling paused until when, what to do)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from .test_console import start
 from .test_console_actions import goto
 
 
-@pytest.mark.xfail(strict=True, reason="信息源被拦截后定时抓取暂停（rcops sources 显示“定时抓取暂停至…”及处理建议），"
-                                       "控制台信息源页只显示“被拦截”，看不到暂停到何时、如何处理（alerts.py 称控制台也显示）")
 def test_the_sources_page_shows_until_when_a_blocked_source_is_paused(console, session_factory):
     with session_factory.begin() as s:
         src = s.scalars(select(Source)).one()
@@ -29,4 +27,4 @@ def test_the_sources_page_shows_until_when_a_blocked_source_is_paused(console, s
     shown = "\n".join([w.value for w in at.warning] + [e.value for e in at.error] + [m.value for m in at.markdown]
                       + [c.value for c in at.caption] + [i.value for i in at.info])
     assert "被拦截" in shown
-    assert "暂停" in shown, shown
+    assert "定时抓取暂停至" in shown and "rcops crawl" in shown, shown

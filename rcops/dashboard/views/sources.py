@@ -118,6 +118,13 @@ c2.metric("正常", sum(1 for r in rows if r["state"] == "正常"), border=True)
 c3.metric("异常", len(bad), border=True, help="静默、乱码或连续失败")
 for r in bad:
     st.warning(f"{r['name']}：{'、'.join(r['flags'])}" + (f"（最近错误：{r['last_error']}）" if r["last_error"] else ""))
+for r in rows:  # a blocked source: until when the scheduler leaves it alone, and what to do
+    alert = r.get("alert")
+    if alert:
+        until = (f"定时抓取暂停至 {common.fmt_time(alert['retry_at'])}" if alert["backing_off"]
+                 else "退避已到期，下次定时抓取将重试")
+        st.error(f"信息源告警 · {r['name']}：{alert['label']}（自 {common.fmt_time(alert['opened_at'])} 起连续 "
+                 f"{alert['blocks']} 次），{until}。{alert['advice']}", icon=":material/block:")
 
 st.dataframe(pd.DataFrame([
     {
