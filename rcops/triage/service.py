@@ -342,7 +342,8 @@ def incident_mentions(session: Session, incident_id: int) -> list[tuple[Mention,
         .where(Mention.incident_id == incident_id)
         .order_by(Mention.crawled_at, Mention.id)
     ).all()
-    return [(m, name or "人工录入") for m, name in rows]
+    # a crawled mention is named by its source; a hand-entered one by the source typed in (人工录入 when none)
+    return [(m, name or (f"{m.source_name}（人工录入）" if m.source_name else "人工录入")) for m, name in rows]
 
 
 def incident_audit(session: Session, incident_id: int) -> list[AuditEvent]:
