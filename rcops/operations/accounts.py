@@ -181,25 +181,72 @@ def unlock(session: Session, username: str, actor: str) -> User:
     return user
 
 
-def change_password(session: Session, username: str, old_password: str, new_password: str,
-                    keep_token: str | None = None) -> User:
-    """A signed-in user changes their own password: the old one is required, the policy applies.
+def _count_failure(session: Session, user: User, now: datetime, action: str) -> str | None:
+    """Count a wrong password of ``user`` (sign-in or password change, the same lockout); audited as
+    ``action``. Returns the lock message when this failure locks the account, else None."""
+    if user.first_failed_at is None or now - user.first_failed_at > FAILURE_WINDOW:
+        user.failed_count, user.first_failed_at = 0, now
+    user.failed_count += 1
+    record(session, user.username, "user", user.username, action, reason="password", count=user.failed_count)
+    if user.failed_count >= MAX_FAILURES:
+        user.locked_until = now + LOCK_DURATION
+        user.failed_count, user.first_failed_at = 0, None
+        record(session, SYSTEM_ACTOR, "user", user.username, "locked", until=user.locked_until.isoformat())
+        return f"密码错误次数过多，账户已锁定至 {_local(user.locked_until)}；请稍后再试或联系管理方解锁"
+    return None
 
-    Every other open session of the account ends (``keep_token``, the caller's own
-    session, stays open). Audited as ``password_changed``; the hashes never are.
-    """
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
-        raise AccountError(f"用户“{username}”不存在或已停用")
+
+def _locked_message(user: User) -> str:
+    assert user.locked_until is not None
+    return (f"账户已锁定：连续 {MAX_FAILURES} 次密码错误，请于 {_local(user.locked_until)} 后再试，"
+            "或联系管理方解锁")
+
+
+def _password_refusal(session: Session, user: User, old_password: str, now: datetime) -> str | None:
+    """Why ``user`` may not change the password with ``old_password`` (locked, wrong: both stored
+    and audited in ``session``), or None."""
+    if user.locked_until is not None and user.locked_until > now:  # no guessing while locked
+        record(session, user.username, "user", user.username, "password_change_refused", reason="locked")
+        return f"{_locked_message(user)}；密码未修改"
     try:
         _hasher.verify(user.password_hash, old_password)
     except (VerificationError, InvalidHashError):
-        raise AccountError("原密码不正确，密码未修改") from None
+        locked = _count_failure(session, user, now, "password_change_failed")
+        session.flush()
+        if locked:
+            return f"原密码不正确，密码未修改；{locked}"
+        left = MAX_FAILURES - user.failed_count
+        return f"原密码不正确，密码未修改（再错 {left} 次账户将被锁定 {LOCK_DURATION.seconds // 60} 分钟）"
+    return None
+
+
+def _active_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise AccountError(f"用户“{username}”不存在或已停用")
+    return user
+
+
+def attempt_password_change(session: Session, username: str, old_password: str, new_password: str,
+                            keep_token: str | None = None, now: datetime | None = None) -> str | None:
+    """Change one's own password the way :func:`sign_in` signs in: a wrong old password counts toward
+    the lockout (the same as sign-in's) and a locked account is refused, both stored and audited in
+    the caller's transaction and returned as the Chinese message (None: changed). Invalid input
+    (the password policy) raises AccountError.
+
+    Every other open session of the account ends (``keep_token``, the caller's own session, stays
+    open). Audited as ``password_changed``; the hashes never are.
+    """
+    now = now or utcnow()
+    user = _active_user(session, username)
+    refusal = _password_refusal(session, user, old_password, now)
+    if refusal is not None:
+        return refusal
     check_password_policy(new_password)
     if new_password == old_password:
         raise AccountError("新密码不能与原密码相同")
     user.password_hash = hash_password(new_password)
-    now = utcnow()
+    user.failed_count, user.first_failed_at = 0, None
     kept = _token_hash(keep_token) if keep_token else None
     ended = 0
     for s in user.sessions:
@@ -208,6 +255,32 @@ def change_password(session: Session, username: str, old_password: str, new_pass
             ended += 1
     record(session, username, "user", username, "password_changed", other_sessions_ended=ended)
     session.flush()
+    return None
+
+
+def change_password(session: Session, username: str, old_password: str, new_password: str,
+                    keep_token: str | None = None) -> User:
+    """:func:`attempt_password_change` raising AccountError instead of returning the refusal.
+
+    The caller's transaction is rolled back on the error, so a refusal (wrong old password,
+    locked account) is stored and audited in a transaction of its own, committed before raising.
+    Meant for callers that have written nothing yet (on SQLite a pending write of theirs would
+    block that transaction); the console uses :func:`attempt_password_change`.
+    """
+    now = utcnow()
+    user = _active_user(session, username)
+    locked = user.locked_until is not None and user.locked_until > now
+    try:
+        wrong = locked or not _hasher.verify(user.password_hash, old_password)
+    except (VerificationError, InvalidHashError):
+        wrong = True
+    if wrong:
+        with Session(session.get_bind()) as own, own.begin():  # the refusal survives the caller's rollback
+            refusal = _password_refusal(own, _active_user(own, username), old_password, now)
+        raise AccountError(refusal or "账户状态已变化，密码未修改，请重试")
+    refusal = attempt_password_change(session, username, old_password, new_password, keep_token, now)
+    if refusal is not None:  # pragma: no cover - locked by a concurrent attempt in between
+        raise AccountError(refusal)
     return user
 
 
@@ -225,21 +298,13 @@ def sign_in(session: Session, username: str, password: str, now: datetime | None
         return SignInResult(None, None, "用户名或密码错误")
     if user.locked_until is not None and user.locked_until > now:
         record(session, username, "user", username, "login_refused", reason="locked")
-        return SignInResult(None, None, f"账户已锁定：连续 {MAX_FAILURES} 次密码错误，请于 {_local(user.locked_until)} 后再试，"
-                                        "或联系管理方解锁")
+        return SignInResult(None, None, _locked_message(user))
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        if user.first_failed_at is None or now - user.first_failed_at > FAILURE_WINDOW:
-            user.failed_count, user.first_failed_at = 0, now
-        user.failed_count += 1
-        record(session, username, "user", username, "login_failed", reason="password", count=user.failed_count)
-        if user.failed_count >= MAX_FAILURES:
-            user.locked_until = now + LOCK_DURATION
-            user.failed_count, user.first_failed_at = 0, None
-            record(session, SYSTEM_ACTOR, "user", username, "locked", until=user.locked_until.isoformat())
-            return SignInResult(None, None, f"密码错误次数过多，账户已锁定至 {_local(user.locked_until)}；"
-                                            "请稍后再试或联系管理方解锁")
+        locked = _count_failure(session, user, now, "login_failed")
+        if locked:
+            return SignInResult(None, None, locked)
         left = MAX_FAILURES - user.failed_count
         return SignInResult(None, None, f"用户名或密码错误（再错 {left} 次账户将被锁定 {LOCK_DURATION.seconds // 60} 分钟）")
     if _hasher.check_needs_rehash(user.password_hash):
@@ -313,6 +378,6 @@ __all__ = [
     "AccountError", "SessionExpired", "SignedIn", "SignInResult", "DEMO_ACCOUNTS", "MAX_FAILURES",
     "FAILURE_WINDOW", "LOCK_DURATION", "IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "hash_password", "create_user",
     "list_users", "set_role", "set_active", "unlock", "sign_in", "session_user", "sign_out",
-    "check_password_policy", "change_password",
+    "check_password_policy", "change_password", "attempt_password_change",
     "ensure_demo_accounts", "audit_log", "audit_entity_types",
 ]

@@ -226,7 +226,8 @@ def test_users_change_their_own_password_with_the_old_one(console, session_facto
         assert not at.exception, at.exception
 
     change("wrong-password", "zhangsan-new-1")
-    assert [e.value for e in at.error] == ["原密码不正确，密码未修改"]
+    assert [e.value for e in at.error] == ["原密码不正确，密码未修改（再错 4 次账户将被锁定 15 分钟）"]
+    assert "password_change_failed" in audit_actions(session_factory, "张三")  # stored although refused
     change("zhangsan-pass", "zhangsan-new-1", "zhangsan-new-2")
     assert [e.value for e in at.error] == ["两次输入的新密码不一致，密码未修改。"]
     change("zhangsan-pass", "short")

@@ -21,10 +21,15 @@ def _change() -> None:
         return
     token = st.session_state.get("auth_token")
 
-    def act(session: Session, actor: str) -> None:
-        accounts.change_password(session, actor, old, new, keep_token=token)
+    refused: list[str] = []
 
-    common.run_action(act, "密码已修改；该账户在其他地方的登录已全部退出。")
+    def act(session: Session, actor: str) -> None:  # a refusal is stored in this transaction, so it commits
+        refusal = accounts.attempt_password_change(session, actor, old, new, keep_token=token)
+        if refusal is not None:
+            refused.append(refusal)
+
+    if common.run_action(act, "密码已修改；该账户在其他地方的登录已全部退出。") and refused:
+        st.session_state["_flash"] = [("error", refused[0])]  # instead of the success message
 
 
 st.title("账户")
