@@ -179,13 +179,18 @@ class CategoryResult:
     source: str  # "rules" | "model"
     keywords: list[str] = field(default_factory=list)
     probability: float | None = None
+    #: keyword hits of other categories, outweighed by the model (shown, never denied)
+    other_hits: dict[str, list[str]] = field(default_factory=dict)
 
     def reason(self) -> str:
         if self.keywords:
             prob = "" if self.probability is None else f"，模型概率 {self.probability:.2f}"
             return f"类别“{self.category}”：命中关键词 {'、'.join(self.keywords)}{prob}"
+        others = "；".join(f"“{c}”的关键词 {'、'.join(w)}" for c, w in self.other_hits.items())
         if self.probability is None:
-            return f"类别“{self.category}”"
+            return f"类别“{self.category}”" + (f"；另命中{others}" if others else "")
+        if others:
+            return f"类别“{self.category}”：模型判断（概率 {self.probability:.2f}）；文中另命中{others}，不足以改变类别"
         return f"类别“{self.category}”：模型判断（概率 {self.probability:.2f}），未命中关键词"
 
     def as_dict(self) -> dict[str, Any]:
@@ -227,7 +232,8 @@ def categorize(texts: Sequence[str], model: CategoryModel | None = None,
             continue
         cat, prob = _combine(p, hits)
         words = hits.get(cat, [])
-        out.append(CategoryResult(cat, "rules" if words else "model", words, prob))
+        others = {c: w for c, w in hits.items() if c != cat}
+        out.append(CategoryResult(cat, "rules" if words else "model", words, prob, others))
     return out
 
 
