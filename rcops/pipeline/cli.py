@@ -45,7 +45,7 @@ def _setup_logging(settings: Settings) -> None:
     fh = logging.FileHandler(settings.log_dir / "rcops.log", encoding="utf-8")
     fh.setFormatter(logging.Formatter(fmt))
     logging.getLogger().addHandler(fh)
-    for noisy in ("apscheduler.executors.default", "apscheduler.scheduler", "jieba"):
+    for noisy in ("apscheduler.executors.default", "apscheduler.scheduler", "jieba", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

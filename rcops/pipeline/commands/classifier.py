@@ -33,7 +33,8 @@ def _setup(settings: Settings) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("jieba").setLevel(logging.WARNING)
+    for noisy in ("jieba", "alembic"):  # the schema check's plugin chatter is not the user's business
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _store_session(settings: Settings):  # type: ignore[no-untyped-def]
