@@ -11,7 +11,9 @@ line with ``--allow-local`` can still be renamed, disabled or enabled).
 
 Errors: :class:`~rcops.crawlers.exceptions.SourceConfigError` (an invalid
 definition, Chinese message naming the field), PermissionDenied, and
-:class:`UnknownDefinition` (no source or scheme of that key or name).
+:class:`UnknownDefinition` (no source or scheme of that key or name), and
+:class:`StaleDefinition`: the editor passes the definitions it loaded as ``expected``
+and a save over a colleague's change made since is refused (nothing is written).
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ ACTION = "monitoring.edit"
 
 class UnknownDefinition(SourceConfigError):
     """No source with this key, or no scheme with this name."""
+
+
+class StaleDefinition(SourceConfigError):
+    """The definition was changed (or removed) by someone else since the editor loaded it."""
+
+
+def _check_unchanged(current: Mapping[str, Any] | None, expected: Mapping[str, Any], what: str) -> None:
+    if current is None or dict(current) != dict(expected):
+        raise StaleDefinition(f"{what}已被他人修改，您的修改未保存；已重新载入最新定义，请核对后再修改并保存")
 
 
 def _source(session: Session, key: str) -> Source:
@@ -73,9 +84,16 @@ def list_schemes(session: Session) -> list[MonitoringScheme]:
     return list(session.scalars(select(MonitoringScheme).order_by(MonitoringScheme.id)))
 
 
-def save_sources(session: Session, doc: Mapping[str, Any], actor: str) -> dict[str, dict[str, list[str]]]:
-    """Validate ``{"sources": [...]}`` and create or update those sources (by key), audited."""
+def save_sources(session: Session, doc: Mapping[str, Any], actor: str,
+                 expected: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, list[str]]]:
+    """Validate ``{"sources": [...]}`` and create or update those sources (by key), audited.
+
+    ``expected``: key → the definition (:func:`source_definition`) the editor loaded; a source
+    stored differently now is refused with :class:`StaleDefinition`."""
     require(session, actor, ACTION)
+    for key, loaded in (expected or {}).items():
+        exists = session.scalar(select(Source.id).where(Source.key == key)) is not None
+        _check_unchanged(source_definition(session, key) if exists else None, loaded, f"信息源 {key} ")
     data = defs.read_monitoring_config(doc)
     if data["schemes"]:
         raise SourceConfigError("这里只保存信息源；监测方案请在“监测方案”页修改")
@@ -102,12 +120,18 @@ def set_source_enabled(session: Session, key: str, enabled: bool, actor: str) ->
     return _source(session, key)
 
 
-def save_scheme(session: Session, entry: Mapping[str, Any], actor: str) -> str:
+def save_scheme(session: Session, entry: Mapping[str, Any], actor: str,
+                expected: Mapping[str, Any] | None = None) -> str:
     """Validate one scheme (its expression parsed) and create or update it by name, audited.
 
-    Returns "created", "updated" or "unchanged".
+    ``expected``: the definition (:func:`scheme_definition`) the editor loaded; a scheme stored
+    differently now is refused with :class:`StaleDefinition`. Returns "created", "updated" or "unchanged".
     """
     require(session, actor, ACTION)
+    if expected is not None:
+        name = expected["name"]
+        row = session.scalar(select(MonitoringScheme).where(MonitoringScheme.name == name))
+        _check_unchanged(scheme_definition(row) if row is not None else None, expected, f"监测方案“{name}”")
     outcome = defs.load_monitoring_config(session, {"schemes": [dict(entry)]}, actor)["schemes"]
     return next(what for what, names in outcome.items() if names)
 
@@ -120,5 +144,5 @@ def set_scheme_enabled(session: Session, name: str, enabled: bool, actor: str) -
     return _scheme(session, name)
 
 
-__all__ = ["UnknownDefinition", "source_definition", "scheme_definition", "list_schemes", "save_sources",
+__all__ = ["UnknownDefinition", "StaleDefinition", "source_definition", "scheme_definition", "list_schemes", "save_sources",
            "set_source_enabled", "save_scheme", "set_scheme_enabled"]

@@ -50,10 +50,13 @@ def _load() -> None:
     """Fill the form from the scheme picked (empty for a new one)."""
     name = st.session_state.get("sch_pick", NEW)
     row: dict[str, Any] = {"name": "", "expression": "", "enabled": True}
+    st.session_state.pop("sch_loaded_def", None)
     if name != NEW:
         with common.read_session() as s:
             found = [monitoring.scheme_definition(r) for r in monitoring.list_schemes(s) if r.name == name]
         row = found[0] if found else row
+        if found:  # what a save is checked against: a colleague's change since is not overwritten
+            st.session_state["sch_loaded_def"] = found[0]
     st.session_state["sch_name"] = row.get("name") or ""
     for key, _ in GROUPS:
         st.session_state[f"sch_{key}"] = "、".join(row.get(key) or [])
@@ -102,9 +105,16 @@ def _save() -> None:
     outcome: dict[str, str] = {}
 
     def act(s: Session, actor: str) -> None:
-        outcome["what"] = monitoring.save_scheme(s, entry, actor)
+        try:
+            outcome["what"] = monitoring.save_scheme(s, entry, actor, expected=st.session_state.get("sch_loaded_def"))
+        except monitoring.StaleDefinition:
+            outcome["what"] = "stale"
+            raise
 
-    if common.run_action(act, f"监测方案“{str(entry['name']).strip()}”已保存。"):
+    if not common.run_action(act, f"监测方案“{str(entry['name']).strip()}”已保存。"):
+        if outcome.get("what") == "stale":
+            st.session_state["sch_loaded"] = None  # the form shows the stored scheme again
+    else:
         if outcome["what"] == "unchanged":
             st.session_state["_flash"] = [("warning", "内容与已保存的方案相同，未作修改。")]
         st.session_state["sch_pick"] = str(entry["name"]).strip()

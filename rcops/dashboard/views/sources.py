@@ -50,16 +50,28 @@ def _save(state_key: str) -> None:
     elif isinstance(doc, list):
         doc = {"sources": doc}
     outcome: dict[str, Any] = {}
+    loaded = st.session_state.get(_loaded_key(state_key))  # the definition the editor started from
 
     def act(s: Session, actor: str) -> None:
-        outcome.update(monitoring.save_sources(s, doc, actor)["sources"])
+        try:
+            outcome.update(monitoring.save_sources(s, doc, actor, expected=loaded)["sources"])
+        except monitoring.StaleDefinition:
+            outcome["stale"] = True
+            raise
 
-    if common.run_action(act, "信息源已保存。"):
+    if not common.run_action(act, "信息源已保存。"):
+        if outcome.get("stale"):  # show what is stored now
+            st.session_state.pop(state_key, None)
+    else:
         done = [f"新增 {'、'.join(outcome['created'])}" if outcome["created"] else "",
                 f"更新 {'、'.join(outcome['updated'])}" if outcome["updated"] else ""]
         text = "；".join(d for d in done if d) or "内容与已保存的相同，未作修改"
         st.session_state["_flash"] = [("success" if any(done) else "warning", f"信息源已保存：{text}。")]
         st.session_state.pop(state_key, None)
+
+
+def _loaded_key(state_key: str) -> str:
+    return f"{state_key}_loaded"
 
 
 def _toggle(key: str, enabled: bool) -> None:
@@ -85,9 +97,11 @@ def render_editor(rows: list[dict[str, Any]]) -> None:
         if rows:
             key = st.selectbox("信息源", options=list(names), format_func=names.__getitem__, key="src_pick")
             state_key = f"src_yaml_{key}"
-            if state_key not in st.session_state:
+            if state_key not in st.session_state:  # (re)load the stored definition, kept to check a save against
                 with common.read_session() as s:
-                    st.session_state[state_key] = dump(monitoring.source_definition(s, key))
+                    definition = monitoring.source_definition(s, key)
+                st.session_state[_loaded_key(state_key)] = {key: definition}
+                st.session_state[state_key] = dump(definition)
             with st.form(f"src_edit_form_{key}"):
                 st.text_area("信息源定义（YAML，与 `rcops sources add` 文件格式相同）", key=state_key, height=320)
                 st.form_submit_button("校验并保存", key="src_save", type="primary", on_click=_save, args=(state_key,))
