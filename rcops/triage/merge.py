@@ -49,6 +49,8 @@ def merge_incidents(session: Session, target_id: int, source_ids: list[int], act
         if sid == target_id:
             raise InvalidAction("不能把事件并入它自己")
         src = get_incident(session, sid)
+        if src.state == IncidentState.dismissed.value and (src.dismissed_reason or "").startswith("并入事件 #"):
+            raise InvalidAction(f"事件 {sid} 已{src.dismissed_reason.split('：')[0]}，不能再次合并")
         transition(src.state, IncidentState.dismissed.value)  # raises a clear error for disposing/closed ones
         sources.append(src)
     if not sources:

@@ -193,6 +193,9 @@ def reopen(session: Session, incident_id: int, actor: str, reason: str, expected
     incident = get_incident(session, incident_id, expected_version)
     if not reason.strip():
         raise InvalidAction("重新打开事件须填写理由")
+    if incident.state == IncidentState.dismissed.value and (incident.dismissed_reason or "").startswith("并入事件 #"):
+        merged = incident.dismissed_reason.split("：")[0]  # its mentions live in that incident now
+        raise InvalidAction(f"事件 {incident.id} 已{merged}，其信息都在该事件中，不能重新打开；请在该事件上继续处置或拆分")
     target = IncidentState.detected.value if incident.state == IncidentState.dismissed.value else IncidentState.disposing.value
     _move(session, incident, target, actor, reason=reason)
     for task in incident.tasks:

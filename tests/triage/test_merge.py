@@ -8,7 +8,7 @@ from sqlalchemy import select
 from rcops.store.models import Incident, Mention, Task
 from rcops.triage import service
 from rcops.triage.engine import process_pending
-from rcops.triage.exceptions import IllegalTransition, InvalidAction
+from rcops.triage.exceptions import InvalidAction
 from rcops.triage.merge import comment_task, merge_incidents, split_incident
 
 from .test_engine import STORY, WordScorer, add_mention, db  # noqa: F401
@@ -41,9 +41,13 @@ def test_merge_moves_mentions_closes_the_source_and_keeps_the_trail(db):  # noqa
         acts = [e.action for e in service.incident_audit(s, b)]
         assert "merged" in acts and "regraded" in acts
         assert "merged_into" in [e.action for e in service.incident_audit(s, a)]
-    with db.begin() as s:
-        with pytest.raises(IllegalTransition):
+    with db.begin() as s:  # merging it again says where it went, not "已排除 cannot become 已排除"
+        with pytest.raises(InvalidAction, match=f"事件 {a} 已并入事件 #{b}，不能再次合并"):
             merge_incidents(s, b, [a], "op1", reason="再来一次")
+    with db.begin() as s:  # reopening it would give an incident without mentions
+        with pytest.raises(InvalidAction, match=f"事件 {a} 已并入事件 #{b}.*不能重新打开"):
+            service.reopen(s, a, "op1", reason="看错了")
+        assert s.get(Incident, a).state == "dismissed"
 
 
 def test_split_moves_chosen_mentions_into_a_new_incident(db):  # noqa: F811
