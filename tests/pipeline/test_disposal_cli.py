@@ -180,3 +180,23 @@ def test_an_action_without_an_actor_is_refused_and_rcops_actor_names_one(setting
     assert r.returncode == 0, r.stderr
     with session_factory() as s:
         assert s.get(Incident, inc_id).state == "confirmed"
+
+
+@pytest.mark.sqlite_only
+def test_edit_report_from_a_gbk_file_says_so_in_chinese_and_changes_nothing(settings, session_factory, tmp_path):
+    from rcops.store.models_disposal import AnalysisReport
+    from rcops.triage import report as rp
+    from rcops.triage import service
+
+    inc_id = seeded(session_factory)
+    with session_factory.begin() as s:
+        service.resolve(s, service.start_disposal(s, service.confirm_tier(s, inc_id, "op1").id, "op1").id, "op1")
+        rid = rp.draft_report(s, inc_id, "op1").id
+        before = s.get(AnalysisReport, rid).content_html
+    gbk = tmp_path / "report.html"
+    gbk.write_bytes("<p>经验与改进：加强培训</p>".encode("gbk"))
+    r = rcops(env_for(settings), "incident", "edit-report", str(rid), "--file", str(gbk), "--actor", "op1")
+    assert r.returncode == 1 and "不是 UTF-8 编码" in r.stderr and "可能是 GBK" in r.stderr, r.stderr
+    assert "codec" not in r.stderr and "Traceback" not in r.stderr
+    with session_factory() as s:
+        assert s.get(AnalysisReport, rid).content_html == before

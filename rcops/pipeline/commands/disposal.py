@@ -405,8 +405,12 @@ def edit_report(report_id: int, file: Annotated[Path, typer.Option("--file", hel
 
     try:
         content = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        err.print(f"[bold red]错误：[/]无法读取 {file}：{exc}")
+    except UnicodeDecodeError as exc:
+        err.print(f"[bold red]错误：[/]{file} 不是 UTF-8 编码（第 {exc.start + 1} 个字节起无法解码，可能是 GBK）；"
+                  "请用编辑器另存为 UTF-8 后再提交，报告未修改", highlight=False)
+        raise typer.Exit(code=1) from None
+    except OSError as exc:
+        err.print(f"[bold red]错误：[/]无法读取 {file}（{exc.strerror or exc}），报告未修改", highlight=False)
         raise typer.Exit(code=1) from None
     with _session() as s:
         data = _report_data(do_edit(s, report_id, actor, content))
