@@ -126,12 +126,12 @@ def _check_condition(where: str, name: str, value: Any, problems: list[str]) -> 
     elif kind == "words":
         if not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
             problems.append(f"{where}：{name} 应为非空的词语列表")
-    elif kind == "levels":
-        if not isinstance(value, list) or not value or any(v not in MEDIA_LEVELS for v in value):
-            problems.append(f"{where}：{name} 只能包含 {', '.join(MEDIA_LEVELS)}，实际为 {value!r}")
-    elif kind == "categories":
-        if not isinstance(value, list) or not value or any(v not in CATEGORIES for v in value):
-            problems.append(f"{where}：{name} 只能包含 {'、'.join(CATEGORIES)}，实际为 {value!r}")
+    elif kind in ("levels", "categories"):
+        allowed = MEDIA_LEVELS if kind == "levels" else CATEGORIES
+        if not isinstance(value, list) or not value:
+            problems.append(f"{where}：{name} 不能为空，应列出至少一项（可选：{'、'.join(allowed)}）")
+        elif any(v not in allowed for v in value):
+            problems.append(f"{where}：{name} 只能包含 {'、'.join(allowed)}，实际为 {value!r}")
 
 
 def _implies(low: dict[str, Any], high: dict[str, Any]) -> bool:

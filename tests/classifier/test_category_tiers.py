@@ -41,7 +41,7 @@ def test_categories_any_is_a_validated_condition_with_a_chinese_label() -> None:
     with pytest.raises(PlanValidationError, match="categories_any 只能包含"):
         parse_rules(doc)
     doc["tiers"][0]["any_of"] = [{"categories_any": []}]
-    with pytest.raises(PlanValidationError, match="categories_any"):
+    with pytest.raises(PlanValidationError, match="categories_any 不能为空，应列出至少一项"):
         parse_rules(doc)
     doc["tiers"][0]["any_of"] = [{"categories_any": ["暴力催收"], "risk_score_min": 0.5}]
     assert parse_rules(doc).tiers[0].any_of == ({"categories_any": ["暴力催收"], "risk_score_min": 0.5},)
