@@ -72,23 +72,44 @@ def _draft() -> None:
         made.update(id=rep.id, version=rep.version)
 
     if incident_id is not None and common.run_action(act, f"已为事件 #{incident_id} 起草分析报告，请修改后提交。"):
+        _reload(made["id"])  # a redraft replaced the draft's content
         _open(made["id"])
+
+
+def _reload(report_id: int) -> None:
+    """The editor shows the stored draft again (and the version it is checked against)."""
+    st.session_state.pop(f"rep_html_{report_id}", None)
+    st.session_state.pop(f"rep_ver_{report_id}", None)
 
 
 def _save(report_id: int) -> None:
     html = st.session_state.get(f"rep_html_{report_id}", "")
-    common.run_action(lambda s, actor: reports.edit_report(s, report_id, actor, html), "报告草稿已保存。")
+    version = st.session_state.get(f"rep_ver_{report_id}")
+    if common.run_action(lambda s, actor: reports.edit_report(s, report_id, actor, html, expected_version=version),
+                         "报告草稿已保存。"):
+        _reload(report_id)
+    elif version is not None and _stale(report_id, version):
+        _reload(report_id)
+
+
+def _stale(report_id: int, version: int) -> bool:
+    with common.read_session() as s:
+        return reports.get_report(s, report_id).row_version != version
 
 
 def _submit(report_id: int) -> None:
     html = st.session_state.get(f"rep_html_{report_id}")
+    version = st.session_state.get(f"rep_ver_{report_id}")  # what the screen loaded: a colleague's edit since is not overwritten
 
     def act(s: Session, actor: str) -> None:
+        expected = version
         if html is not None and html != reports.get_report(s, report_id).content_html:
-            reports.edit_report(s, report_id, actor, html)  # what is on screen is what gets submitted
-        reports.submit_report(s, report_id, actor)
+            # what is on screen is what gets submitted
+            expected = reports.edit_report(s, report_id, actor, html, expected_version=version).row_version
+        reports.submit_report(s, report_id, actor, expected_version=expected)
 
-    common.run_action(act, "报告已提交管理方，等待归档。")
+    if not common.run_action(act, "报告已提交管理方，等待归档。") and version is not None and _stale(report_id, version):
+        _reload(report_id)
 
 
 def _archive(report_id: int) -> None:
@@ -141,7 +162,7 @@ def render_report(row: dict[str, Any], tiers: list) -> None:  # type: ignore[typ
     rid, status = row["id"], row["status"]
     with common.read_session() as s:
         rep = reports.get_report(s, rid)
-        content = rep.content_html
+        content, row_version = rep.content_html, rep.row_version
         shown_html = console_html(reports.inline_html(rep))
         check = reports.verify_report(s, rid) if rep.sha256 else None
     st.subheader(common.md_escape(row["title"]), anchor=False)
@@ -166,7 +187,8 @@ def render_report(row: dict[str, Any], tiers: list) -> None:  # type: ignore[typ
         if check.ok:
             st.success("防篡改校验通过：报告内容与附件与归档封存时一致。", icon=":material/verified:")
         else:
-            st.error(f"防篡改校验未通过：{check.message}。请立即报告管理方。", icon=":material/gpp_bad:")
+            todo = "请立即核查审计日志与数据库访问记录" if common.current_role() == "admin" else "请立即报告管理方"
+            st.error(f"防篡改校验未通过：{check.message}。{todo}。", icon=":material/gpp_bad:")
 
     if check is not None and not check.ok:
         st.caption("存档内容与封存值不符，已停止导出 PDF / Word / HTML，以免导出件冒充封存件。")
@@ -181,7 +203,9 @@ def render_report(row: dict[str, Any], tiers: list) -> None:  # type: ignore[typ
     who = f"以“{common.md_escape(common.current_actor())}”（{common.USER_ROLES.get(common.current_role(), '')}）的身份操作"
     if status == "draft" and common.can("report.write"):
         st.caption(f"{who}：在“修改报告内容”中修改 HTML 后保存或直接提交；提交后只读。所有操作记入审计日志。")
-        st.session_state.setdefault(f"rep_html_{rid}", content)
+        if f"rep_html_{rid}" not in st.session_state:  # the draft on screen, and the version a save is checked against
+            st.session_state[f"rep_html_{rid}"] = content
+            st.session_state[f"rep_ver_{rid}"] = row_version
         with st.expander("修改报告内容（HTML）", icon=":material/edit:"):
             st.text_area("报告内容（HTML）", key=f"rep_html_{rid}", height=360)
         b1, b2, _ = st.columns([1, 1, 4])
