@@ -105,6 +105,11 @@ class AnalysisReport(Base):
     submitted_at: Mapped[datetime | None]
     archived_by: Mapped[str | None] = mapped_column(String(100))
     archived_at: Mapped[datetime | None]
+    #: optimistic locking: raised by every change of the row; an edit or submission made on a
+    #: screen that loaded an older one is refused (``expected_version``)
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": row_version}
 
     attachments: Mapped[list[ReportAttachment]] = relationship(
         back_populates="report", order_by="ReportAttachment.name", cascade="all, delete-orphan"

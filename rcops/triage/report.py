@@ -381,9 +381,17 @@ def _editable(rep: AnalysisReport) -> None:
 REPORT_LABELS = {"draft": "草稿", "submitted": "已提交", "archived": "已归档", "superseded": "已被更正版本取代"}
 
 
-def edit_report(session: Session, report_id: int, actor: str, content_html: str) -> AnalysisReport:
+def _check_version(rep: AnalysisReport, expected_version: int | None) -> None:
+    """Optimistic locking: ``expected_version`` is the ``row_version`` the user's screen loaded."""
+    if expected_version is not None and rep.row_version != expected_version:
+        raise ReportError(f"报告已被他人修改（版本 {expected_version} → {rep.row_version}），请刷新后再操作")
+
+
+def edit_report(session: Session, report_id: int, actor: str, content_html: str,
+                expected_version: int | None = None) -> AnalysisReport:
     require(session, actor, "report.write")
     rep = get_report(session, report_id)
+    _check_version(rep, expected_version)
     _editable(rep)
     if not content_html.strip():
         raise InvalidAction("报告内容不能为空")
@@ -393,10 +401,13 @@ def edit_report(session: Session, report_id: int, actor: str, content_html: str)
     return rep
 
 
-def submit_report(session: Session, report_id: int, actor: str) -> AnalysisReport:
-    """The operator submits the draft; the incident becomes ``reported`` (a correction leaves it as it is)."""
+def submit_report(session: Session, report_id: int, actor: str, expected_version: int | None = None) -> AnalysisReport:
+    """The operator submits the draft; the incident becomes ``reported`` (a correction leaves it as it is).
+
+    ``expected_version``: the report's ``row_version`` the operator saw (as for :func:`edit_report`)."""
     require(session, actor, "report.write")
     rep = get_report(session, report_id)
+    _check_version(rep, expected_version)
     _editable(rep)
     incident = get_incident(session, rep.incident_id)
     if rep.supersedes_id is None:
