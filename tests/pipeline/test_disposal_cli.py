@@ -200,3 +200,28 @@ def test_edit_report_from_a_gbk_file_says_so_in_chinese_and_changes_nothing(sett
     assert "codec" not in r.stderr and "Traceback" not in r.stderr
     with session_factory() as s:
         assert s.get(AnalysisReport, rid).content_html == before
+
+
+@pytest.mark.sqlite_only
+def test_edit_report_and_submit_with_a_stale_expect_version_are_refused(settings, session_factory, tmp_path):
+    from rcops.store.models_disposal import AnalysisReport
+    from rcops.triage import report as rp
+    from rcops.triage import service
+
+    inc_id = seeded(session_factory)
+    with session_factory.begin() as s:
+        service.resolve(s, service.start_disposal(s, service.confirm_tier(s, inc_id, "op1").id, "op1").id, "op1")
+        rep = rp.draft_report(s, inc_id, "op1")
+        rid, loaded = rep.id, rep.row_version
+    page = tmp_path / "report.html"
+    page.write_text("<p>经验与改进：加强培训</p>", encoding="utf-8")
+    env = env_for(settings, RCOPS_ACTOR="op1")
+    r = rcops(env, "incident", "edit-report", str(rid), "--file", str(page), "--expect-version", str(loaded), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["row_version"] == loaded + 1
+    for args in (("edit-report", str(rid), "--file", str(page)), ("submit", str(rid))):
+        r = rcops(env, "incident", *args, "--expect-version", str(loaded))
+        assert r.returncode == 1 and f"报告已被他人修改（版本 {loaded} → {loaded + 1}）" in r.stderr, r.stderr
+    with session_factory() as s:
+        assert s.get(AnalysisReport, rid).status == "draft"
+    assert rcops(env, "incident", "submit", str(rid), "--expect-version", str(loaded + 1)).returncode == 0

@@ -381,7 +381,7 @@ def split(incident_id: int, mention_ids: list[int],
 
 def _report_data(r: Any) -> dict[str, Any]:
     return {"report_id": r.id, "incident_id": r.incident_id, "version": r.version, "status": r.status,
-            "sha256": r.sha256, "title": r.title}
+            "sha256": r.sha256, "title": r.title, "row_version": r.row_version}
 
 
 @incident_app.command("report")
@@ -397,9 +397,13 @@ def report(incident_id: int, actor: Actor = "",
     _done(f"已起草分析报告 {data['report_id']}（事件 {incident_id} 第 {data['version']} 版）", data, as_json)
 
 
+ReportExpectVersion = Annotated[int | None, typer.Option(
+    "--expect-version", help="乐观锁：期望的报告修改版本号（--json 输出的 row_version）；报告已被他人修改时拒绝")]
+
+
 @incident_app.command("edit-report")
 def edit_report(report_id: int, file: Annotated[Path, typer.Option("--file", help="修改后的 HTML 文件")],
-                actor: Actor = "", as_json: AsJson = False) -> None:
+                actor: Actor = "", expect_version: ReportExpectVersion = None, as_json: AsJson = False) -> None:
     """以文件内容替换报告草稿。"""
     from rcops.triage.report import edit_report as do_edit
 
@@ -413,25 +417,26 @@ def edit_report(report_id: int, file: Annotated[Path, typer.Option("--file", hel
         err.print(f"[bold red]错误：[/]无法读取 {file}（{exc.strerror or exc}），报告未修改", highlight=False)
         raise typer.Exit(code=1) from None
     with _session() as s:
-        data = _report_data(do_edit(s, report_id, actor, content))
+        data = _report_data(do_edit(s, report_id, actor, content, expected_version=expect_version))
     _done(f"报告 {report_id} 已修改", data, as_json)
 
 
 def _report_action(name: str, message: str) -> Callable[..., None]:
-    def run(report_id: int, actor: str, as_json: bool) -> None:
+    def run(report_id: int, actor: str, as_json: bool, **kwargs: Any) -> None:
         from rcops.triage import report as rp
 
         with _session() as s:
-            data = _report_data(getattr(rp, name)(s, report_id, actor))
+            data = _report_data(getattr(rp, name)(s, report_id, actor, **kwargs))
         _done(message.format(**data), data, as_json)
 
     return run
 
 
 @incident_app.command("submit")
-def submit(report_id: int, actor: Actor = "", as_json: AsJson = False) -> None:
+def submit(report_id: int, actor: Actor = "", expect_version: ReportExpectVersion = None, as_json: AsJson = False) -> None:
     """提交分析报告（事件 → 已报告）。"""
-    _report_action("submit_report", "报告 {report_id} 已提交，事件 {incident_id} 已报告")(report_id, actor, as_json)
+    _report_action("submit_report", "报告 {report_id} 已提交，事件 {incident_id} 已报告")(
+        report_id, actor, as_json, expected_version=expect_version)
 
 
 @incident_app.command("archive")
