@@ -19,6 +19,8 @@ from rcops.triage import roster
 ENTITY_NAMES = {"incident": "事件", "task": "任务", "user": "用户", "tier": "等级", "response_plan": "预案",
                 "mention": "信息", "source": "信息源", "monitoring_scheme": "监测方案", "duty_shift": "值班表"}
 ACTION_NAMES = {"login": "登录", "logout": "退出登录", "login_failed": "登录失败", "login_refused": "拒绝登录（已锁定）",
+                "password_changed": "修改密码", "password_change_failed": "修改密码失败（原密码错误）",
+                "password_change_refused": "拒绝修改密码（已锁定）",
                 "locked": "锁定账户", "unlocked": "解除锁定", "created": "新建", "updated": "修改",
                 "role_changed": "变更角色", "activated": "启用", "deactivated": "停用", "exported": "导出",
                 "completed": "完成任务", "assigned": "指派任务", "tier_confirmed": "确认等级", "tier_corrected": "更正等级",
