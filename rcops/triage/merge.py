@@ -22,7 +22,7 @@ from .engine import ProcessResult, apply_plan, regrade
 from .escalation import cancel_pending
 from .exceptions import InvalidAction, TaskNotFound
 from .lifecycle import OPEN_STATES, transition
-from .service import get_incident
+from .service import MERGED_PREFIX, get_incident, merged_into
 
 
 def refresh_metrics(session: Session, incident: Incident) -> None:
@@ -49,8 +49,9 @@ def merge_incidents(session: Session, target_id: int, source_ids: list[int], act
         if sid == target_id:
             raise InvalidAction("不能把事件并入它自己")
         src = get_incident(session, sid)
-        if src.state == IncidentState.dismissed.value and (src.dismissed_reason or "").startswith("并入事件 #"):
-            raise InvalidAction(f"事件 {sid} 已{src.dismissed_reason.split('：')[0]}，不能再次合并")
+        merged = merged_into(src)
+        if merged:
+            raise InvalidAction(f"事件 {sid} 已{merged}，不能再次合并")
         transition(src.state, IncidentState.dismissed.value)  # raises a clear error for disposing/closed ones
         sources.append(src)
     if not sources:
@@ -61,7 +62,7 @@ def merge_incidents(session: Session, target_id: int, source_ids: list[int], act
         session.execute(Mention.__table__.update().where(Mention.incident_id == src.id).values(incident_id=target.id))
         before = src.state
         src.state = IncidentState.dismissed.value
-        src.dismissed_reason = f"并入事件 #{target.id}：{reason}"
+        src.dismissed_reason = f"{MERGED_PREFIX}{target.id}：{reason}"
         for task in src.tasks:
             if task.status == TaskStatus.open.value:
                 task.status = TaskStatus.cancelled.value

@@ -188,13 +188,25 @@ def resolve(session: Session, incident_id: int, actor: str, note: str = "",
     return incident
 
 
+#: how merge_incidents begins the dismissal reason of an incident it folded into another
+MERGED_PREFIX = "并入事件 #"
+
+
+def merged_into(incident: Incident) -> str | None:
+    """The text 并入事件 #N when the incident was merged into incident N (its mentions live there), else None."""
+    reason = incident.dismissed_reason or ""
+    if incident.state == IncidentState.dismissed.value and reason.startswith(MERGED_PREFIX):
+        return reason.split("：")[0]
+    return None
+
+
 def reopen(session: Session, incident_id: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
     require(session, actor, "incident.reopen")
     incident = get_incident(session, incident_id, expected_version)
     if not reason.strip():
         raise InvalidAction("重新打开事件须填写理由")
-    if incident.state == IncidentState.dismissed.value and (incident.dismissed_reason or "").startswith("并入事件 #"):
-        merged = incident.dismissed_reason.split("：")[0]  # its mentions live in that incident now
+    merged = merged_into(incident)
+    if merged:
         raise InvalidAction(f"事件 {incident.id} 已{merged}，其信息都在该事件中，不能重新打开；请在该事件上继续处置或拆分")
     target = IncidentState.detected.value if incident.state == IncidentState.dismissed.value else IncidentState.disposing.value
     _move(session, incident, target, actor, reason=reason)
