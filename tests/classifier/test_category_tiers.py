@@ -17,11 +17,12 @@ from rcops.operations.accounts import create_user
 from rcops.plans.exceptions import PlanValidationError
 from rcops.plans.schema import CONDITIONS, load_rules_file, parse_rules
 from rcops.plans.store_io import install_rules
-from rcops.store.models import AuditEvent, GradeLabel, Incident, Mention, Source, Task, utcnow
+from rcops.store.models import AuditEvent, GradeLabel, Incident, Mention, Source, Task
 from rcops.store.settings import Settings
 from rcops.triage import service
 from rcops.triage.engine import process_pending
 from rcops.triage.exceptions import InvalidAction
+from tests.classifier.test_labels import add_mention
 
 LEAK_TITLE = "县农商行被曝泄露上万农户征信信息"
 LEAK_TEXT = "有村民反映，县农商行系统里上万农户的个人信息和征信记录被倒卖，接到大量推销电话和骚扰电话。"
@@ -98,15 +99,6 @@ def store(session_factory):  # type: ignore[no-untyped-def]
         install_rules(s, load_rules_file(), "admin")
         s.add(Source(key="news", name="县融媒体", kind="rss", url="http://127.0.0.1/feed", media_level="municipal"))
     return session_factory
-
-
-def add_mention(s, n: int, title: str, text: str) -> Mention:  # type: ignore[no-untyped-def]
-    src = s.scalars(select(Source)).first()
-    m = Mention(source_id=src.id, url=f"http://127.0.0.1/{n}", canonical_url=f"http://127.0.0.1/{n}",
-                content_hash=f"h{n}", title=title, text=text, crawled_at=utcnow())
-    s.add(m)
-    s.flush()
-    return m
 
 
 def test_grading_passes_the_category_into_the_tier_and_onto_the_incident(store, seed_trained) -> None:  # type: ignore[no-untyped-def]
